@@ -1,0 +1,180 @@
+#include "adapters/config_file.h"
+
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include <toml++/toml.h>
+
+namespace floortrack {
+namespace {
+
+// Collects the first problem found, with file and key in the message.
+class Reader {
+ public:
+  explicit Reader(std::string source) : source_(std::move(source)) {}
+  bool failed() const { return !error_.empty(); }
+  Error error() const { return MakeError(ErrorKind::kInvalid, error_); }
+
+  void Fail(const std::string& key, const std::string& problem) {
+    if (error_.empty()) error_ = source_ + ": key '" + key + "': " + problem;
+  }
+
+  void String(const toml::table& t, const std::string& path, const char* key, std::string& out) {
+    const toml::node* n = t.get(key);
+    if (!n) return;
+    if (auto v = n->value<std::string>(); v && n->is_string()) out = *v;
+    else Fail(Join(path, key), "must be a string");
+  }
+
+  void Int(const toml::table& t, const std::string& path, const char* key, int& out, int min, int max) {
+    const toml::node* n = t.get(key);
+    if (!n) return;
+    auto v = n->is_integer() ? n->value<std::int64_t>() : std::nullopt;
+    if (!v || *v < min || *v > max)
+      Fail(Join(path, key), "must be an integer from " + std::to_string(min) + " to " + std::to_string(max));
+    else out = static_cast<int>(*v);
+  }
+
+  void StringList(const toml::table& t, const std::string& path, const char* key,
+                  std::vector<std::string>& out) {
+    const toml::node* n = t.get(key);
+    if (!n) return;
+    const toml::array* a = n->as_array();
+    std::vector<std::string> values;
+    if (a) {
+      for (const toml::node& e : *a) {
+        if (!e.is_string()) { a = nullptr; break; }
+        values.push_back(*e.value<std::string>());
+      }
+    }
+    if (!a) return Fail(Join(path, key), "must be an array of strings");
+    out = std::move(values);
+  }
+
+  void KnownKeys(const toml::table& t, const std::string& path, std::set<std::string> allowed) {
+    for (const auto& [k, v] : t) {
+      if (!allowed.count(std::string(k.str()))) Fail(Join(path, std::string(k.str())), "unknown key");
+    }
+  }
+
+  const toml::table* Table(const toml::table& t, const char* key) {
+    const toml::node* n = t.get(key);
+    if (!n) return &empty_;
+    if (!n->is_table()) {
+      Fail(key, "must be a table");
+      return &empty_;
+    }
+    return n->as_table();
+  }
+
+  static std::string Join(const std::string& path, const std::string& key) {
+    return path.empty() ? key : path + "." + key;
+  }
+
+ private:
+  std::string source_;
+  std::string error_;
+  toml::table empty_;
+};
+
+void ReadMqtt(Reader& r, const toml::table& t, MqttConfig& m) {
+  r.KnownKeys(t, "mqtt", {"uri", "client_id", "topics", "qos", "keep_alive_s", "connect_timeout_s",
+                          "reconnect_min_ms", "reconnect_max_ms"});
+  r.String(t, "mqtt", "uri", m.uri);
+  r.String(t, "mqtt", "client_id", m.client_id);
+  r.StringList(t, "mqtt", "topics", m.topics);
+  r.Int(t, "mqtt", "qos", m.qos, 1, 1);
+  r.Int(t, "mqtt", "keep_alive_s", m.keep_alive_s, 1, 3600);
+  r.Int(t, "mqtt", "connect_timeout_s", m.connect_timeout_s, 1, 300);
+  r.Int(t, "mqtt", "reconnect_min_ms", m.reconnect_min_ms, 10, 60000);
+  r.Int(t, "mqtt", "reconnect_max_ms", m.reconnect_max_ms, 10, 600000);
+  if (m.uri.rfind("tcp://", 0) != 0 && m.uri.rfind("ssl://", 0) != 0 && m.uri.rfind("mqtt://", 0) != 0 &&
+      m.uri.rfind("mqtts://", 0) != 0)
+    r.Fail("mqtt.uri", "must start with tcp://, ssl://, mqtt:// or mqtts://");
+  if (m.client_id.empty() || m.client_id.size() > 23 * 10) r.Fail("mqtt.client_id", "must not be empty");
+  if (m.topics.empty()) r.Fail("mqtt.topics", "must list at least one topic filter");
+  if (m.reconnect_min_ms > m.reconnect_max_ms)
+    r.Fail("mqtt.reconnect_min_ms", "must not exceed mqtt.reconnect_max_ms");
+}
+
+void ReadStorage(Reader& r, const toml::table& t, StorageConfig& s) {
+  r.KnownKeys(t, "storage", {"path", "synchronous", "busy_timeout_ms", "max_rejects"});
+  r.String(t, "storage", "path", s.path);
+  r.String(t, "storage", "synchronous", s.synchronous);
+  r.Int(t, "storage", "busy_timeout_ms", s.busy_timeout_ms, 0, 600000);
+  r.Int(t, "storage", "max_rejects", s.max_rejects, 1, 100000000);
+  if (s.path.empty()) r.Fail("storage.path", "must not be empty");
+  if (s.synchronous != "full" && s.synchronous != "normal")
+    r.Fail("storage.synchronous", "must be \"full\" or \"normal\"");
+}
+
+void ReadRules(Reader& r, const toml::table& root, Rules& rules) {
+  r.StringList(root, "", "stages", rules.stages);
+  std::set<std::string> seen;
+  for (const auto& s : rules.stages)
+    if (s.empty() || !seen.insert(s).second) r.Fail("stages", "names must be unique and non-empty");
+  for (const char* needed : {kStageConfirmed, kStageShipped})
+    if (!seen.count(needed)) r.Fail("stages", std::string("must include \"") + needed + "\"");
+
+  const toml::table* prices = r.Table(root, "material_cost_per_g");
+  for (const auto& [k, v] : *prices) {
+    auto price = v.value<double>();
+    if (!price || !(v.is_number()) || *price < 0)
+      r.Fail("material_cost_per_g." + std::string(k.str()), "must be a number >= 0");
+    else rules.material_cost_per_g[std::string(k.str())] = *price;
+  }
+
+  const toml::table* kpi = r.Table(root, "kpi");
+  r.KnownKeys(*kpi, "kpi", {"accuracy_failure_reasons"});
+  std::vector<std::string> reasons(rules.accuracy_failure_reasons.begin(), rules.accuracy_failure_reasons.end());
+  r.StringList(*kpi, "kpi", "accuracy_failure_reasons", reasons);
+  rules.accuracy_failure_reasons = {reasons.begin(), reasons.end()};
+
+  const toml::table* ingest = r.Table(root, "ingest");
+  r.KnownKeys(*ingest, "ingest", {"max_payload_bytes", "max_future_skew_s"});
+  int max_payload = static_cast<int>(rules.limits.max_payload_bytes);
+  int skew_s = static_cast<int>(std::chrono::duration_cast<std::chrono::seconds>(rules.max_future_skew).count());
+  r.Int(*ingest, "ingest", "max_payload_bytes", max_payload, 256, 16 * 1024 * 1024);
+  r.Int(*ingest, "ingest", "max_future_skew_s", skew_s, 0, 86400);
+  rules.limits.max_payload_bytes = static_cast<std::size_t>(max_payload);
+  rules.max_future_skew = std::chrono::seconds(skew_s);
+}
+
+}  // namespace
+
+Result<Config> ParseConfig(std::string_view text, const std::string& source_name) {
+  toml::table root;
+  try {
+    root = toml::parse(text, source_name);
+  } catch (const toml::parse_error& e) {
+    std::ostringstream where;
+    where << source_name << ":" << e.source().begin.line << ":" << e.source().begin.column << ": "
+          << e.description();
+    return MakeError(ErrorKind::kInvalid, where.str());
+  }
+  Config config;
+  Reader r(source_name);
+  r.KnownKeys(root, "", {"stages", "mqtt", "storage", "material_cost_per_g", "kpi", "ingest", "log"});
+  ReadMqtt(r, *r.Table(root, "mqtt"), config.mqtt);
+  ReadStorage(r, *r.Table(root, "storage"), config.storage);
+  ReadRules(r, root, config.rules);
+  const toml::table* log = r.Table(root, "log");
+  r.KnownKeys(*log, "log", {"level"});
+  r.String(*log, "log", "level", config.log.level);
+  static const std::set<std::string> kLevels = {"trace", "debug", "info", "warn", "error", "critical", "off"};
+  if (!kLevels.count(config.log.level)) r.Fail("log.level", "must be one of trace, debug, info, warn, error, critical, off");
+  if (r.failed()) return r.error();
+  return config;
+}
+
+Result<Config> LoadConfig(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return MakeError(ErrorKind::kNotFound, path + ": cannot open config file");
+  std::ostringstream text;
+  text << in.rdbuf();
+  if (in.bad()) return MakeError(ErrorKind::kIo, path + ": cannot read config file");
+  return ParseConfig(text.str(), path);
+}
+
+}  // namespace floortrack

@@ -1,0 +1,61 @@
+// Ingest: one message in, one durable outcome out.
+//
+// Receives topic and payload, checks size and UTF-8, decodes, validates,
+// derives the deduplication key and appends the event or its reject to the
+// store. Returns only after the outcome is durable, or an Error when the
+// store could not make it durable (nothing was stored; the caller retries or
+// refuses to acknowledge). Counters are read from other threads.
+// Not thread-safe otherwise: one message at a time.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "core/clock.h"
+#include "core/event_store.h"
+#include "core/payload_decoder.h"
+#include "core/result.h"
+#include "core/rules.h"
+
+namespace floortrack {
+
+enum class IngestStatus { kStored, kDuplicate, kRejected };
+
+struct IngestOutcome {
+  IngestStatus status = IngestStatus::kStored;
+  std::string detail;  // the reject reason, or the order id
+};
+
+struct IngestCounters {
+  std::atomic<std::uint64_t> stored{0};
+  std::atomic<std::uint64_t> duplicates{0};
+  std::atomic<std::uint64_t> rejected{0};
+  std::atomic<std::uint64_t> flagged_ts{0};  // stage time fell back to receive time: future ts
+};
+
+class Ingest {
+ public:
+  Ingest(const PayloadDecoder& decoder, EventStore& store, const Clock& clock, KeyDeriver derive_key,
+         Rules rules);
+
+  Result<IngestOutcome> OnMessage(std::string_view topic, std::string_view payload);
+
+  // Takes effect for the next message. Same thread as OnMessage.
+  void SetRules(Rules rules);
+  const IngestCounters& counters() const { return counters_; }
+
+ private:
+  Result<IngestOutcome> StoreReject(std::string_view topic, std::string_view payload,
+                                    TimePoint received_at, std::string reason);
+
+  const PayloadDecoder& decoder_;
+  EventStore& store_;
+  const Clock& clock_;
+  KeyDeriver derive_key_;
+  Rules rules_;
+  IngestCounters counters_;
+};
+
+}  // namespace floortrack

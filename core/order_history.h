@@ -1,0 +1,45 @@
+// OrderHistory: the read port the CLI (and the benchmark) query.
+//
+// Implementations read committed data only and never block a writer.
+// One instance is used from one thread at a time.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/kpi.h"
+#include "core/order_summary.h"
+#include "core/reject.h"
+#include "core/result.h"
+#include "core/stage_event.h"
+
+namespace floortrack {
+
+struct OrderFilter {
+  bool open_only = false;                // not yet shipped
+  std::optional<TimePoint> since;        // last activity (stage time) at or after
+  std::size_t limit = 0;                 // 0 = no limit
+};
+
+class OrderHistory {
+ public:
+  virtual ~OrderHistory() = default;
+  // The order's events in timeline order; kNotFound when it has none.
+  virtual Result<std::vector<StageEvent>> OrderEvents(const std::string& order_id) = 0;
+  virtual Result<OrderSummary> FindOrder(const std::string& order_id) = 0;
+  // A superset of the orders ComputeKpis needs for `window`.
+  virtual Result<std::vector<OrderSummary>> OrdersForKpi(const Window& window) = 0;
+  virtual Result<MaterialTotals> MaterialInWindow(const Window& window) = 0;
+  // Most recently active first.
+  virtual Result<std::vector<OrderSummary>> ListOrders(const OrderFilter& filter) = 0;
+  // Newest first.
+  virtual Result<std::vector<Reject>> RecentRejects(std::size_t limit) = 0;
+  // All rejects ever counted, including those rotated out of the table.
+  virtual Result<std::uint64_t> RejectTotal() = 0;
+  virtual Result<std::uint64_t> EventCount() = 0;
+};
+
+}  // namespace floortrack

@@ -1,0 +1,89 @@
+#include "core/order_summary.h"
+
+#include <algorithm>
+#include <climits>
+#include <cstddef>
+#include <utility>
+
+namespace floortrack {
+namespace {
+
+// Process position used for ordering: unknown stages sort after every known one.
+int OrderIndex(const std::string& stage, const Rules& rules) {
+  const int index = rules.StageIndex(stage);
+  return index < 0 ? INT_MAX : index;
+}
+
+}  // namespace
+
+void SortTimeline(std::vector<StageEvent>& events, const Rules& rules) {
+  // Precompute the stage index once per event rather than per comparison.
+  std::vector<std::pair<int, std::size_t>> keys;
+  keys.reserve(events.size());
+  for (std::size_t i = 0; i < events.size(); ++i)
+    keys.emplace_back(OrderIndex(events[i].stage, rules), i);
+
+  std::stable_sort(keys.begin(), keys.end(), [&events](const auto& a, const auto& b) {
+    const StageEvent& ea = events[a.second];
+    const StageEvent& eb = events[b.second];
+    if (ea.stage_time != eb.stage_time) return ea.stage_time < eb.stage_time;
+    if (a.first != b.first) return a.first < b.first;
+    return ea.received_at < eb.received_at;
+  });
+
+  std::vector<StageEvent> sorted;
+  sorted.reserve(events.size());
+  for (const auto& key : keys) sorted.push_back(std::move(events[key.second]));
+  events = std::move(sorted);
+}
+
+OrderSummary SummarizeOrder(std::vector<StageEvent> events, const Rules& rules) {
+  SortTimeline(events, rules);
+
+  OrderSummary summary;
+  if (events.empty()) return summary;  // precondition violated; return an empty summary
+
+  summary.order_id = events.front().order_id;
+  summary.event_count = static_cast<int>(events.size());
+  summary.current_stage = events.back().stage;
+  summary.current_stage_at = events.back().stage_time;
+  summary.last_received_at = events.front().received_at;
+
+  for (const StageEvent& e : events) {
+    summary.last_received_at = std::max(summary.last_received_at, e.received_at);
+
+    if (e.stage == kStageConfirmed) {
+      // Timeline order: the first confirmed seen is the earliest.
+      if (!summary.confirmed_at) summary.confirmed_at = e.stage_time;
+      if (!summary.value && e.value) summary.value = e.value;
+      if (summary.currency.empty() && !e.currency.empty()) summary.currency = e.currency;
+      if (summary.customer_id.empty() && !e.customer_id.empty())
+        summary.customer_id = e.customer_id;
+      if (summary.product.empty() && !e.product.empty()) summary.product = e.product;
+      if (!summary.personalized && e.personalized) summary.personalized = e.personalized;
+    } else if (e.stage == kStageShipped) {
+      if (!summary.shipped_at) summary.shipped_at = e.stage_time;
+    } else if (e.stage == kStageReturned) {
+      summary.return_reasons.push_back(e.reason);
+    }
+
+    if (e.material) {
+      summary.material_used_g += e.material->used_g;
+      summary.material_scrap_g += e.material->scrap_g;
+      summary.material_cost += e.material_cost;
+    }
+  }
+
+  // Needs the final shipped_at, so a second pass.
+  for (const StageEvent& e : events) {
+    if (e.result != StageResult::kFail) continue;
+    if (!summary.shipped_at || e.stage_time < *summary.shipped_at) {
+      summary.failed_before_ship = true;
+      break;
+    }
+  }
+
+  return summary;
+}
+
+}  // namespace floortrack

@@ -1,0 +1,56 @@
+// Rules: the part of the configuration that defines the shop's domain.
+//
+// Stage names in process order, material prices, which return reasons count
+// against order accuracy, and the input limits. A plain value: copied into
+// whoever needs it; replacing it (config reload) means handing out a new copy.
+#pragma once
+
+#include <cstddef>
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "core/time.h"
+
+namespace floortrack {
+
+struct Limits {
+  std::size_t max_payload_bytes = 64 * 1024;
+  std::size_t max_string_bytes = 256;     // any one string field
+  std::size_t max_event_id_bytes = 128;   // event_id
+  std::size_t max_order_id_bytes = 64;    // order_id
+  std::size_t max_depth = 8;              // JSON nesting depth
+  std::size_t max_fields = 64;            // members + elements in one payload
+  std::size_t max_reject_payload_bytes = 4096;  // raw bytes kept per reject
+};
+
+struct Rules {
+  // Stage names in process order. "confirmed" and "shipped" (and "returned")
+  // carry meaning for the KPIs; the rest only order the timeline.
+  std::vector<std::string> stages = {"confirmed", "print_started", "printed", "cast",
+                                     "polished",  "stone_set",     "qc",      "packed",
+                                     "shipped",   "returned"};
+  // Price per gram by material type, applied when an event is ingested.
+  std::map<std::string, double> material_cost_per_g;
+  // Return reasons that mean the order did not arrive as designed.
+  std::set<std::string> accuracy_failure_reasons = {"not_as_designed", "wrong_item", "wrong_size",
+                                                    "wrong_engraving", "defective"};
+  // A device timestamp further ahead of the receive time than this is not
+  // trusted; the receive time is used instead and the event is flagged.
+  Millis max_future_skew = std::chrono::minutes(5);
+  Limits limits;
+
+  // Position of `stage` in `stages`, or -1 when unknown.
+  int StageIndex(const std::string& stage) const {
+    for (std::size_t i = 0; i < stages.size(); ++i)
+      if (stages[i] == stage) return static_cast<int>(i);
+    return -1;
+  }
+};
+
+inline constexpr const char* kStageConfirmed = "confirmed";
+inline constexpr const char* kStageShipped = "shipped";
+inline constexpr const char* kStageReturned = "returned";
+
+}  // namespace floortrack

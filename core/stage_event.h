@@ -1,0 +1,63 @@
+// StageEvent: one validated, timestamped stage event of one order.
+//
+// Built only by Validate() (core/validation.h) from decoded fields, so every
+// StageEvent in the system satisfies the canonical event's rules. A plain
+// value type; no thread-safety concerns.
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "core/time.h"
+
+namespace floortrack {
+
+enum class StageResult { kNone, kPass, kFail };
+
+// Where stage_time came from.
+enum class TimeSource {
+  kDevice = 0,         // the device's `ts`
+  kReceivedNoTs = 1,   // no `ts` in the payload: receive time used
+  kReceivedFuture = 2  // `ts` too far ahead of receive time: receive time used (flagged)
+};
+
+struct Material {
+  std::string type;
+  double used_g = 0;
+  double scrap_g = 0;
+};
+
+struct StageEvent {
+  std::string event_key;  // deduplication key: the event_id, or derived from topic+payload
+  std::string order_id;
+  std::string stage;
+  std::string topic;
+  TimePoint received_at{};
+  std::optional<TimePoint> device_ts;
+  TimePoint stage_time{};  // what the timeline and KPIs use
+  TimeSource time_source = TimeSource::kDevice;
+
+  std::string station;
+  std::string operator_name;
+  StageResult result = StageResult::kNone;
+  std::string defect;
+  std::string reason;
+
+  std::optional<Material> material;
+  double material_cost = 0;  // used_g * price at ingest time; 0 when unpriced
+
+  // Order facts, meaningful on "confirmed".
+  std::optional<double> value;
+  std::string currency;
+  std::string customer_id;
+  std::string product;
+  std::optional<bool> personalized;
+  std::optional<TimePoint> promised_at;
+
+  std::string raw_payload;  // the bytes as received
+};
+
+const char* ToString(StageResult r);  // "", "pass", "fail"
+StageResult StageResultFromString(const std::string& s);
+
+}  // namespace floortrack

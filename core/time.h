@@ -1,0 +1,35 @@
+// Time values used across floortrack.
+//
+// All instants are UTC milliseconds since the Unix epoch (TimePoint). The
+// parsing and formatting helpers here are pure functions: they never throw and
+// report failure through std::optional. Thread-safe (no shared state).
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace floortrack {
+
+using Millis = std::chrono::milliseconds;
+using TimePoint = std::chrono::sys_time<Millis>;
+
+inline TimePoint FromEpochMs(std::int64_t ms) { return TimePoint{Millis{ms}}; }
+inline std::int64_t ToEpochMs(TimePoint t) { return t.time_since_epoch().count(); }
+
+// Parses an RFC 3339 timestamp with a mandatory offset ("Z" or "+hh:mm"),
+// e.g. "2026-11-23T08:15:00.250+01:00". Fractional seconds beyond
+// milliseconds are truncated. Returns nullopt on anything else.
+std::optional<TimePoint> ParseRfc3339(std::string_view text);
+
+// Formats as "YYYY-MM-DDThh:mm:ss.mmmZ" (milliseconds omitted when zero).
+std::string FormatRfc3339(TimePoint t);
+
+// Parses a command-line time argument: RFC 3339 as above, a bare date
+// "YYYY-MM-DD" (midnight UTC), or a relative span back from `now`:
+// "<n>m", "<n>h", "<n>d", "<n>w" (minutes, hours, days, weeks).
+std::optional<TimePoint> ParseTimeArgument(std::string_view text, TimePoint now);
+
+}  // namespace floortrack

@@ -1,0 +1,143 @@
+#include "core/validation.h"
+
+#include <cmath>
+
+namespace floortrack {
+namespace {
+
+// 2000-01-01T00:00:00Z: earlier device times are taken as a unit mistake
+// (epoch seconds sent as milliseconds) rather than real history.
+constexpr std::int64_t kEarliestEpochMs = 946684800000;
+
+Error Invalid(std::string message) { return MakeError(ErrorKind::kInvalid, std::move(message)); }
+
+Result<TimePoint> ToTime(const RawTime& raw, const char* field) {
+  TimePoint t{};
+  if (const auto* text = std::get_if<std::string>(&raw)) {
+    auto parsed = ParseRfc3339(*text);
+    if (!parsed) return Invalid(std::string("field '") + field + "' is not RFC 3339 with offset");
+    t = *parsed;
+  } else {
+    t = FromEpochMs(std::get<std::int64_t>(raw));
+  }
+  if (ToEpochMs(t) < kEarliestEpochMs)
+    return Invalid(std::string("field '") + field +
+                   "' is before 2000-01-01 (epoch seconds instead of milliseconds?)");
+  return t;
+}
+
+Result<Material> ToMaterial(const MaterialFields& m, const Rules& rules, double& cost) {
+  if (!m.type || m.type->empty()) return Invalid("field 'material.type' is missing");
+  if (!m.used_g) return Invalid("field 'material.used_g' is missing");
+  double used = *m.used_g, scrap = m.scrap_g.value_or(0.0);
+  if (!std::isfinite(used) || used < 0) return Invalid("field 'material.used_g' must be >= 0");
+  if (!std::isfinite(scrap) || scrap < 0) return Invalid("field 'material.scrap_g' must be >= 0");
+  if (scrap > used) return Invalid("field 'material.scrap_g' exceeds 'material.used_g'");
+  auto price = rules.material_cost_per_g.find(*m.type);
+  cost = price == rules.material_cost_per_g.end() ? 0.0 : used * price->second;
+  return Material{*m.type, used, scrap};
+}
+
+Status CheckIdentity(const EventFields& f, const Rules& rules) {
+  if (!f.order_id) return Invalid("field 'order_id' is missing");
+  if (!IsValidOrderId(*f.order_id, rules.limits.max_order_id_bytes))
+    return Invalid("field 'order_id' must be 1-64 characters of [A-Za-z0-9._:-]");
+  if (!f.stage) return Invalid("field 'stage' is missing");
+  if (rules.StageIndex(*f.stage) < 0) return Invalid("field 'stage' is not a known stage: '" + *f.stage + "'");
+  if (f.event_id && (f.event_id->empty() || f.event_id->size() > rules.limits.max_event_id_bytes))
+    return Invalid("field 'event_id' must be 1-128 characters");
+  if (f.result && *f.result != "pass" && *f.result != "fail")
+    return Invalid("field 'result' must be \"pass\" or \"fail\"");
+  if (f.value && (!std::isfinite(*f.value) || *f.value < 0))
+    return Invalid("field 'value' must be a number >= 0");
+  return Ok{};
+}
+
+// Stage time: the device's ts unless it is too far in the future.
+Status AssignTimes(const EventFields& f, const Rules& rules, StageEvent& e) {
+  e.stage_time = e.received_at;
+  e.time_source = TimeSource::kReceivedNoTs;
+  if (f.ts) {
+    auto ts = ToTime(*f.ts, "ts");
+    if (!ts) return ts.error();
+    e.device_ts = ts.value();
+    if (ts.value() - e.received_at > rules.max_future_skew) {
+      e.time_source = TimeSource::kReceivedFuture;
+    } else {
+      e.stage_time = ts.value();
+      e.time_source = TimeSource::kDevice;
+    }
+  }
+  if (f.promised_at) {
+    auto promised = ToTime(*f.promised_at, "promised_at");
+    if (!promised) return promised.error();
+    e.promised_at = promised.value();
+  }
+  return Ok{};
+}
+
+}  // namespace
+
+Result<StageEvent> Validate(EventFields f, const MessageContext& message, const Rules& rules) {
+  if (auto identity = CheckIdentity(f, rules); !identity) return identity.error();
+  StageEvent e;
+  e.topic = std::string(message.topic);
+  e.received_at = message.received_at;
+  e.raw_payload = std::string(message.payload);
+  if (auto times = AssignTimes(f, rules, e); !times) return times.error();
+  if (f.material) {
+    auto material = ToMaterial(*f.material, rules, e.material_cost);
+    if (!material) return material.error();
+    e.material = std::move(material).value();
+  }
+  e.event_key = f.event_id.value_or("");
+  e.order_id = std::move(*f.order_id);
+  e.stage = std::move(*f.stage);
+  e.result = StageResultFromString(f.result.value_or(""));
+  e.station = f.station.value_or("");
+  e.operator_name = f.operator_name.value_or("");
+  e.defect = f.defect.value_or("");
+  e.reason = f.reason.value_or("");
+  e.value = f.value;
+  e.currency = f.currency.value_or("");
+  e.customer_id = f.customer_id.value_or("");
+  e.product = f.product.value_or("");
+  e.personalized = f.personalized;
+  return e;
+}
+
+bool IsValidOrderId(std::string_view id, std::size_t max) {
+  if (id.empty() || id.size() > max) return false;
+  for (char c : id) {
+    bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+              c == '.' || c == '_' || c == ':' || c == '-';
+    if (!ok) return false;
+  }
+  return true;
+}
+
+bool IsValidUtf8(std::string_view s) {
+  const auto* p = reinterpret_cast<const unsigned char*>(s.data());
+  std::size_t n = s.size(), i = 0;
+  while (i < n) {
+    unsigned char c = p[i];
+    if (c < 0x80) { ++i; continue; }
+    int len;
+    unsigned cp;
+    if ((c & 0xE0) == 0xC0) { len = 2; cp = c & 0x1F; }
+    else if ((c & 0xF0) == 0xE0) { len = 3; cp = c & 0x0F; }
+    else if ((c & 0xF8) == 0xF0) { len = 4; cp = c & 0x07; }
+    else return false;
+    if (i + len > n) return false;
+    for (int k = 1; k < len; ++k) {
+      if ((p[i + k] & 0xC0) != 0x80) return false;
+      cp = (cp << 6) | (p[i + k] & 0x3F);
+    }
+    static constexpr unsigned kMin[] = {0, 0, 0x80, 0x800, 0x10000};
+    if (cp < kMin[len] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return false;
+    i += len;
+  }
+  return true;
+}
+
+}  // namespace floortrack

@@ -1,0 +1,168 @@
+#include "daemon/daemon.h"
+
+#include <csignal>
+
+#include <spdlog/spdlog.h>
+
+#include "adapters/event_key.h"
+#include "daemon/logging.h"
+
+namespace floortrack {
+namespace {
+
+constexpr std::chrono::seconds kStatsInterval{60};
+constexpr std::chrono::milliseconds kRetryMin{50};
+constexpr std::chrono::milliseconds kRetryMax{5000};
+
+bool MayClear(ErrorKind kind) {
+  return kind == ErrorKind::kBusy || kind == ErrorKind::kFull || kind == ErrorKind::kReadOnly ||
+         kind == ErrorKind::kIo;
+}
+
+}  // namespace
+
+Daemon::Daemon(asio::io_context& io, Config config, std::string config_path,
+               std::unique_ptr<SqliteStore> store)
+    : io_(io),
+      signals_(io, SIGINT, SIGTERM, SIGHUP),
+      stats_timer_(io),
+      config_(std::move(config)),
+      config_path_(std::move(config_path)),
+      store_(std::move(store)),
+      ingest_(decoder_, *store_, clock_, &DeriveEventKey, config_.rules),
+      source_(io, config_.mqtt) {}
+
+void Daemon::Start() {
+  WaitForSignal();
+  ScheduleStats();
+  source_.Start([this](std::string_view topic, std::string_view payload) {
+    return HandleMessage(topic, payload);
+  });
+}
+
+bool Daemon::HandleMessage(std::string_view topic, std::string_view payload) {
+  ApplyPendingRules();
+  auto delay = kRetryMin;
+  for (;;) {
+    auto outcome = ingest_.OnMessage(topic, payload);
+    if (outcome) {
+      if (storage_condition_) {
+        spdlog::info("storage recovered; ingest resumed");
+        storage_condition_.reset();
+      }
+      LogOutcome(topic, outcome.value());
+      return true;
+    }
+    if (!WaitOutStorageError(outcome.error(), delay)) return false;
+  }
+}
+
+// Logs the condition once, then sleeps with backoff. False: give up (the
+// caller must not acknowledge the message).
+bool Daemon::WaitOutStorageError(const Error& error, std::chrono::milliseconds& delay) {
+  if (!MayClear(error.kind)) {
+    spdlog::critical("storage failed ({}): {}", ToString(error.kind), error.message);
+    return false;
+  }
+  if (storage_condition_ != error.kind) {
+    spdlog::error("storage unavailable ({}): {}; holding ingest and retrying, nothing is acknowledged "
+                  "until it is stored",
+                  ToString(error.kind), error.message);
+    storage_condition_ = error.kind;
+  }
+  std::unique_lock lock(stop_mutex_);
+  if (stop_cv_.wait_for(lock, delay, [this] { return stopping_.load(); })) return false;
+  delay = std::min(delay * 2, kRetryMax);
+  return true;
+}
+
+void Daemon::ApplyPendingRules() {
+  std::optional<Rules> rules;
+  {
+    std::lock_guard lock(pending_mutex_);
+    rules.swap(pending_rules_);
+  }
+  if (rules) ingest_.SetRules(std::move(*rules));
+}
+
+void Daemon::LogOutcome(std::string_view topic, const IngestOutcome& outcome) {
+  switch (outcome.status) {
+    case IngestStatus::kStored:
+      spdlog::debug("stored event for order {} from {}", outcome.detail, topic);
+      break;
+    case IngestStatus::kDuplicate:
+      spdlog::debug("duplicate event for order {} from {} ignored", outcome.detail, topic);
+      break;
+    case IngestStatus::kRejected:
+      spdlog::warn("rejected message on {}: {}", topic, outcome.detail);
+      break;
+  }
+}
+
+void Daemon::WaitForSignal() {
+  signals_.async_wait([this](const std::error_code& ec, int signo) {
+    if (ec) return;
+    if (signo == SIGHUP) {
+      Reload();
+      WaitForSignal();
+    } else {
+      spdlog::info("received signal {}; shutting down", signo);
+      Shutdown();
+    }
+  });
+}
+
+void Daemon::Shutdown() {
+  {
+    std::lock_guard lock(stop_mutex_);
+    stopping_ = true;
+  }
+  stop_cv_.notify_all();
+  source_.Stop();
+  stats_timer_.cancel();
+  signals_.cancel();
+  LogStats();
+}
+
+void Daemon::Reload() {
+  auto loaded = LoadConfig(config_path_);
+  if (!loaded) {
+    spdlog::error("reload refused, keeping the running config: {}", loaded.error().message);
+    return;
+  }
+  Config next = std::move(loaded).value();
+  if (next.storage.path != config_.storage.path)
+    spdlog::warn("reload: storage.path changed; takes effect after a restart");
+  if (next.mqtt.uri != config_.mqtt.uri || next.mqtt.client_id != config_.mqtt.client_id)
+    spdlog::warn("reload: mqtt.uri or mqtt.client_id changed; takes effect after a restart");
+  SetLogLevel(next.log.level);
+  {
+    std::lock_guard lock(pending_mutex_);
+    pending_rules_ = next.rules;
+  }
+  if (next.mqtt.topics != config_.mqtt.topics) source_.SetTopics(next.mqtt.topics);
+  config_.rules = next.rules;
+  config_.mqtt.topics = next.mqtt.topics;
+  config_.log = next.log;
+  spdlog::info("reloaded {}", config_path_);
+}
+
+void Daemon::ScheduleStats() {
+  stats_timer_.expires_after(kStatsInterval);
+  stats_timer_.async_wait([this](const std::error_code& ec) {
+    if (ec) return;
+    LogStats();
+    ScheduleStats();
+  });
+}
+
+void Daemon::LogStats() {
+  const IngestCounters& c = ingest_.counters();
+  std::uint64_t stored = c.stored.load();
+  spdlog::info("{}; events stored {} (+{}), duplicates {}, rejects {}",
+               source_.Connected() ? "connected" : "not connected", stored, stored - last_stored_,
+               c.duplicates.load(), c.rejected.load());
+  last_stored_ = stored;
+}
+
+}  // namespace floortrack

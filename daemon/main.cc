@@ -1,0 +1,85 @@
+// floortrackd: subscribes to the shop floor's MQTT topics and stores every
+// stage event durably. See docs/operations.md.
+#include <cstdio>
+#include <exception>
+#include <string>
+
+#include <CLI/CLI.hpp>
+#include <asio/io_context.hpp>
+#include <spdlog/spdlog.h>
+
+#include "adapters/config_file.h"
+#include "adapters/sqlite_store.h"
+#include "daemon/daemon.h"
+#include "daemon/logging.h"
+
+namespace {
+
+constexpr int kExitConfig = 2;
+constexpr int kExitStorage = 1;
+
+int CheckConfig(const std::string& path) {
+  auto config = floortrack::LoadConfig(path);
+  if (!config) {
+    std::fprintf(stderr, "%s\n", config.error().message.c_str());
+    return 1;
+  }
+  std::printf("%s: OK\n", path.c_str());
+  return 0;
+}
+
+floortrack::StoreOptions ToStoreOptions(const floortrack::StorageConfig& s) {
+  floortrack::StoreOptions o;
+  o.path = s.path;
+  o.sync = s.synchronous == "normal" ? floortrack::StoreOptions::Sync::kNormal
+                                     : floortrack::StoreOptions::Sync::kFull;
+  o.busy_timeout_ms = s.busy_timeout_ms;
+  o.max_rejects = static_cast<std::size_t>(s.max_rejects);
+  return o;
+}
+
+int Run(const std::string& config_path, const std::string& log_level) {
+  auto loaded = floortrack::LoadConfig(config_path);
+  if (!loaded) {
+    std::fprintf(stderr, "floortrackd: %s\n", loaded.error().message.c_str());
+    return kExitConfig;
+  }
+  floortrack::Config config = std::move(loaded).value();
+  if (!log_level.empty()) config.log.level = log_level;
+  floortrack::ConfigureLogging(config.log.level);
+
+  auto store = floortrack::SqliteStore::OpenForWriting(ToStoreOptions(config.storage), config.rules);
+  if (!store) {
+    spdlog::critical("cannot open database: {}", store.error().message);
+    return kExitStorage;
+  }
+  spdlog::info("floortrackd {} starting; database {}", FLOORTRACK_VERSION, config.storage.path);
+  asio::io_context io;
+  floortrack::Daemon daemon(io, std::move(config), config_path, std::move(store).value());
+  daemon.Start();
+  io.run();
+  spdlog::info("floortrackd stopped");
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"floortrackd: stores the shop floor's stage events from MQTT and keeps its KPIs"};
+  std::string config_path = "/etc/floortrack/floortrack.toml";
+  std::string check_path;
+  std::string log_level;
+  app.add_option("-c,--config", config_path, "configuration file")->capture_default_str();
+  app.add_option("--check-config", check_path, "validate FILE, print problems, exit 0 (valid) or 1");
+  app.add_option("--log-level", log_level, "override [log] level")
+      ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "critical", "off"}));
+  app.set_version_flag("--version", std::string("floortrackd ") + FLOORTRACK_VERSION);
+  CLI11_PARSE(app, argc, argv);
+  if (!check_path.empty()) return CheckConfig(check_path);
+  try {
+    return Run(config_path, log_level);
+  } catch (const std::exception& e) {
+    spdlog::critical("fatal: {}", e.what());
+    return kExitStorage;
+  }
+}

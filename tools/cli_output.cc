@@ -1,0 +1,185 @@
+#include "tools/cli_output.h"
+
+#include <cstdio>
+#include <sstream>
+
+namespace floortrack::cli {
+namespace {
+
+using nlohmann::json;
+
+json OptionalNumber(const std::optional<double>& v) { return v ? json(*v) : json(nullptr); }
+json OptionalTime(const std::optional<TimePoint>& t) { return t ? json(FormatRfc3339(*t)) : json(nullptr); }
+
+double Hours(Millis d) { return static_cast<double>(d.count()) / 3'600'000.0; }
+
+std::string Fixed(const std::optional<double>& v, const char* unit = "") {
+  if (!v) return "-";
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.1f%s", *v, unit);
+  return buf;
+}
+
+std::string TimeOrDash(const std::optional<TimePoint>& t) { return t ? FormatRfc3339(*t) : "-"; }
+
+// Turnaround for shipped orders; age since confirmation (or first activity) for open ones.
+std::pair<const char*, double> Duration(const OrderSummary& o, TimePoint now) {
+  if (o.shipped_at && o.confirmed_at) return {"turnaround_hours", Hours(*o.shipped_at - *o.confirmed_at)};
+  TimePoint from = o.confirmed_at.value_or(o.current_stage_at);
+  return {"age_hours", Hours(now - from)};
+}
+
+const char* TimeSourceName(TimeSource s) {
+  switch (s) {
+    case TimeSource::kDevice: return "device";
+    case TimeSource::kReceivedNoTs: return "received";
+    case TimeSource::kReceivedFuture: return "received (device ts in the future)";
+  }
+  return "";
+}
+
+}  // namespace
+
+json KpiJson(const KpiReport& r) {
+  const TurnaroundStats& t = r.turnaround;
+  return json{
+      {"window", {{"since", OptionalTime(r.window.since)}, {"until", OptionalTime(r.window.until)}}},
+      {"orders", {{"confirmed", r.confirmed}, {"shipped", r.shipped}, {"open", r.open}}},
+      {"turnaround_hours",
+       {{"count", t.count},
+        {"mean", OptionalNumber(t.mean)},
+        {"p50", OptionalNumber(t.p50)},
+        {"p90", OptionalNumber(t.p90)},
+        {"p95", OptionalNumber(t.p95)},
+        {"max", OptionalNumber(t.max)}}},
+      {"material_yield_pct", OptionalNumber(r.material_yield_pct)},
+      {"material_cost_pct", OptionalNumber(r.material_cost_pct)},
+      {"order_accuracy_pct", OptionalNumber(r.order_accuracy_pct)},
+      {"first_pass_yield_pct", OptionalNumber(r.first_pass_yield_pct)},
+      {"aov", OptionalNumber(r.aov)},
+      {"personalization_pct", OptionalNumber(r.personalization_pct)},
+      {"repeat_customer_pct", OptionalNumber(r.repeat_customer_pct)},
+  };
+}
+
+std::string KpiTable(const KpiReport& r) {
+  std::ostringstream out;
+  const TurnaroundStats& t = r.turnaround;
+  out << "window               " << TimeOrDash(r.window.since) << " .. " << TimeOrDash(r.window.until) << "\n"
+      << "orders confirmed     " << r.confirmed << "\n"
+      << "orders shipped       " << r.shipped << "\n"
+      << "orders open          " << r.open << "\n"
+      << "turnaround (hours)   n=" << t.count << "  mean " << Fixed(t.mean) << "  p50 " << Fixed(t.p50)
+      << "  p90 " << Fixed(t.p90) << "  p95 " << Fixed(t.p95) << "  max " << Fixed(t.max) << "\n"
+      << "material yield       " << Fixed(r.material_yield_pct, " %") << "\n"
+      << "material cost        " << Fixed(r.material_cost_pct, " % of revenue") << "\n"
+      << "order accuracy       " << Fixed(r.order_accuracy_pct, " %") << "\n"
+      << "first-pass yield     " << Fixed(r.first_pass_yield_pct, " %") << "\n"
+      << "average order value  " << Fixed(r.aov) << "\n"
+      << "personalized         " << Fixed(r.personalization_pct, " %") << "\n"
+      << "repeat customers     " << Fixed(r.repeat_customer_pct, " %") << "\n";
+  return out.str();
+}
+
+json StatusJson(const OrderSummary& o, const std::vector<StageEvent>& timeline, TimePoint now) {
+  json events = json::array();
+  for (const StageEvent& e : timeline) {
+    json j{{"stage", e.stage},
+           {"stage_time", FormatRfc3339(e.stage_time)},
+           {"received_at", FormatRfc3339(e.received_at)},
+           {"time_source", TimeSourceName(e.time_source)},
+           {"station", e.station},
+           {"result", ToString(e.result)}};
+    if (!e.defect.empty()) j["defect"] = e.defect;
+    if (!e.reason.empty()) j["reason"] = e.reason;
+    if (e.material) j["material"] = {{"type", e.material->type}, {"used_g", e.material->used_g}, {"scrap_g", e.material->scrap_g}};
+    events.push_back(std::move(j));
+  }
+  auto [label, hours] = Duration(o, now);
+  return json{{"order_id", o.order_id},
+              {"current_stage", o.current_stage},
+              {"confirmed", o.confirmed_at.has_value()},
+              {"confirmed_at", OptionalTime(o.confirmed_at)},
+              {"shipped_at", OptionalTime(o.shipped_at)},
+              {label, hours},
+              {"value", OptionalNumber(o.value)},
+              {"timeline", std::move(events)}};
+}
+
+std::string StatusTable(const OrderSummary& o, const std::vector<StageEvent>& timeline, TimePoint now) {
+  std::ostringstream out;
+  auto [label, hours] = Duration(o, now);
+  out << "order " << o.order_id << (o.confirmed_at ? "" : " (unconfirmed)") << "\n"
+      << "current stage: " << o.current_stage << "\n"
+      << (o.shipped_at ? "turnaround: " : "age: ") << Fixed(hours, " h") << "\n\n";
+  char line[512];
+  std::snprintf(line, sizeof line, "%-14s %-24s %-24s %-16s %s\n", "STAGE", "STAGE TIME", "RECEIVED", "STATION", "RESULT");
+  out << line;
+  for (const StageEvent& e : timeline) {
+    std::string result = ToString(e.result);
+    if (!e.defect.empty()) result += " (" + e.defect + ")";
+    if (!e.reason.empty()) result += " reason: " + e.reason;
+    if (e.time_source == TimeSource::kReceivedFuture) result += " [device ts in the future]";
+    std::snprintf(line, sizeof line, "%-14s %-24s %-24s %-16s %s\n", e.stage.c_str(),
+                  FormatRfc3339(e.stage_time).c_str(), FormatRfc3339(e.received_at).c_str(),
+                  e.station.empty() ? "-" : e.station.c_str(), result.empty() ? "-" : result.c_str());
+    out << line;
+  }
+  return out.str();
+}
+
+json OrdersJson(const std::vector<OrderSummary>& orders, TimePoint now) {
+  json list = json::array();
+  for (const OrderSummary& o : orders) {
+    auto [label, hours] = Duration(o, now);
+    list.push_back({{"order_id", o.order_id},
+                    {"current_stage", o.current_stage},
+                    {"last_activity", FormatRfc3339(o.current_stage_at)},
+                    {"confirmed_at", OptionalTime(o.confirmed_at)},
+                    {"shipped_at", OptionalTime(o.shipped_at)},
+                    {label, hours}});
+  }
+  return list;
+}
+
+std::string OrdersTable(const std::vector<OrderSummary>& orders, TimePoint now) {
+  std::ostringstream out;
+  char line[256];
+  std::snprintf(line, sizeof line, "%-24s %-12s %-24s %s\n", "ORDER", "STAGE", "LAST ACTIVITY", "AGE/TURNAROUND");
+  out << line;
+  for (const OrderSummary& o : orders) {
+    auto [label, hours] = Duration(o, now);
+    std::string duration = Fixed(hours, " h") + (o.shipped_at ? " turnaround" : " open");
+    if (!o.confirmed_at) duration += " (unconfirmed)";
+    std::snprintf(line, sizeof line, "%-24s %-12s %-24s %s\n", o.order_id.c_str(), o.current_stage.c_str(),
+                  FormatRfc3339(o.current_stage_at).c_str(), duration.c_str());
+    out << line;
+  }
+  out << orders.size() << " orders\n";
+  return out.str();
+}
+
+json RejectsJson(const std::vector<Reject>& rejects, std::uint64_t total) {
+  json list = json::array();
+  for (const Reject& r : rejects) {
+    list.push_back({{"received_at", FormatRfc3339(r.received_at)},
+                    {"topic", r.topic},
+                    {"reason", r.reason},
+                    {"payload_size", r.payload_size},
+                    // Raw bytes may be invalid UTF-8: replace rather than fail.
+                    {"payload", r.raw_payload}});
+  }
+  return json{{"total", total}, {"rejects", std::move(list)}};
+}
+
+std::string RejectsTable(const std::vector<Reject>& rejects, std::uint64_t total) {
+  std::ostringstream out;
+  for (const Reject& r : rejects) {
+    out << FormatRfc3339(r.received_at) << "  " << r.topic << "  " << r.reason << "  (" << r.payload_size
+        << " bytes)\n";
+  }
+  out << rejects.size() << " shown, " << total << " rejected in all\n";
+  return out.str();
+}
+
+}  // namespace floortrack::cli

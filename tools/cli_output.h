@@ -1,0 +1,31 @@
+// Rendering of CLI answers: human-readable tables and the --json shapes.
+//
+// Pure functions from core values to text; the JSON shapes are the stable
+// interface scripts rely on (docs/cli.md). Thread-safe.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "core/kpi.h"
+#include "core/order_summary.h"
+#include "core/reject.h"
+#include "core/stage_event.h"
+
+namespace floortrack::cli {
+
+nlohmann::json KpiJson(const KpiReport& report);
+std::string KpiTable(const KpiReport& report);
+
+nlohmann::json StatusJson(const OrderSummary& order, const std::vector<StageEvent>& timeline, TimePoint now);
+std::string StatusTable(const OrderSummary& order, const std::vector<StageEvent>& timeline, TimePoint now);
+
+nlohmann::json OrdersJson(const std::vector<OrderSummary>& orders, TimePoint now);
+std::string OrdersTable(const std::vector<OrderSummary>& orders, TimePoint now);
+
+nlohmann::json RejectsJson(const std::vector<Reject>& rejects, std::uint64_t total);
+std::string RejectsTable(const std::vector<Reject>& rejects, std::uint64_t total);
+
+}  // namespace floortrack::cli

@@ -1,0 +1,155 @@
+// floortrack: the technicians' CLI. Reads the database read-only and never
+// blocks the daemon; works while the daemon is down. See docs/cli.md.
+#include <cstdio>
+#include <iostream>
+#include <string>
+
+#include <CLI/CLI.hpp>
+
+#include "adapters/config_file.h"
+#include "adapters/sqlite_store.h"
+#include "core/clock.h"
+#include "tools/cli_output.h"
+
+namespace floortrack::cli {
+namespace {
+
+constexpr int kExitOk = 0;
+constexpr int kExitFailure = 1;  // unknown order, missing database, storage error
+constexpr int kExitUsage = 2;    // bad arguments
+
+struct Options {
+  std::string config_path = "/etc/floortrack/floortrack.toml";
+  std::string db_path;
+  bool json = false;
+  std::string since, until, order_id;
+  bool open_only = false;
+  std::size_t limit = 0;
+};
+
+int Fail(const std::string& message, int code = kExitFailure) {
+  std::fprintf(stderr, "floortrack: %s\n", message.c_str());
+  return code;
+}
+
+void Print(const nlohmann::json& j) {
+  std::cout << j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
+}
+
+Result<std::string> DatabasePath(const Options& o) {
+  if (!o.db_path.empty()) return o.db_path;
+  auto config = LoadConfig(o.config_path);
+  if (!config) return MakeError(config.error().kind, config.error().message + " (or pass --db PATH)");
+  return config.value().storage.path;
+}
+
+Result<std::optional<TimePoint>> TimeArg(const std::string& text, const char* name, TimePoint now) {
+  if (text.empty()) return std::optional<TimePoint>{};
+  auto t = ParseTimeArgument(text, now);
+  if (!t) return MakeError(ErrorKind::kInvalid, std::string(name) + " '" + text +
+                                                   "' is not RFC 3339, YYYY-MM-DD or a span like 7d, 24h");
+  return std::optional<TimePoint>{*t};
+}
+
+int RunKpi(OrderHistory& h, const Options& o, TimePoint now) {
+  auto since = TimeArg(o.since, "--since", now);
+  auto until = TimeArg(o.until, "--until", now);
+  if (!since) return Fail(since.error().message, kExitUsage);
+  if (!until) return Fail(until.error().message, kExitUsage);
+  Window window{since.value(), until.value()};
+  auto orders = h.OrdersForKpi(window);
+  if (!orders) return Fail(orders.error().message);
+  auto material = h.MaterialInWindow(window);
+  if (!material) return Fail(material.error().message);
+  auto config = LoadConfig(o.config_path);
+  Rules rules = config ? config.value().rules : Rules{};
+  KpiReport report = ComputeKpis(orders.value(), material.value(), rules, window);
+  if (o.json) Print(KpiJson(report));
+  else std::cout << KpiTable(report);
+  return kExitOk;
+}
+
+int RunStatus(OrderHistory& h, const Options& o, TimePoint now) {
+  auto order = h.FindOrder(o.order_id);
+  if (!order && order.error().kind == ErrorKind::kNotFound) return Fail("unknown order '" + o.order_id + "'");
+  if (!order) return Fail(order.error().message);
+  auto timeline = h.OrderEvents(o.order_id);
+  if (!timeline) return Fail(timeline.error().message);
+  if (o.json) Print(StatusJson(order.value(), timeline.value(), now));
+  else std::cout << StatusTable(order.value(), timeline.value(), now);
+  return kExitOk;
+}
+
+int RunOrders(OrderHistory& h, const Options& o, TimePoint now) {
+  auto since = TimeArg(o.since, "--since", now);
+  if (!since) return Fail(since.error().message, kExitUsage);
+  auto orders = h.ListOrders(OrderFilter{o.open_only, since.value(), o.limit});
+  if (!orders) return Fail(orders.error().message);
+  if (o.json) Print(OrdersJson(orders.value(), now));
+  else std::cout << OrdersTable(orders.value(), now);
+  return kExitOk;
+}
+
+int RunRejects(OrderHistory& h, const Options& o) {
+  auto rejects = h.RecentRejects(o.limit == 0 ? 50 : o.limit);
+  if (!rejects) return Fail(rejects.error().message);
+  auto total = h.RejectTotal();
+  if (!total) return Fail(total.error().message);
+  if (o.json) Print(RejectsJson(rejects.value(), total.value()));
+  else std::cout << RejectsTable(rejects.value(), total.value());
+  return kExitOk;
+}
+
+void AddJson(CLI::App* cmd, Options& o) { cmd->add_flag("--json", o.json, "print JSON for scripts"); }
+
+int Main(int argc, char** argv) {
+  Options o;
+  CLI::App app{"floortrack: ask about orders, KPIs and rejected messages"};
+  app.add_option("--config", o.config_path, "configuration file (for the database path)")->capture_default_str();
+  app.add_option("--db", o.db_path, "database file (overrides --config)");
+  app.require_subcommand(1);
+  auto* kpi = app.add_subcommand("kpi", "print the shop's KPIs over a window [since, until)");
+  kpi->add_option("--since", o.since, "start: RFC 3339, YYYY-MM-DD, or a span back from now (7d, 24h)");
+  kpi->add_option("--until", o.until, "end (exclusive), same forms");
+  AddJson(kpi, o);
+  auto* status = app.add_subcommand("status", "print one order's timeline");
+  status->add_option("ORDER", o.order_id, "order id")->required();
+  AddJson(status, o);
+  auto* orders = app.add_subcommand("orders", "list orders, most recently active first");
+  orders->add_flag("--open", o.open_only, "only orders not yet shipped");
+  orders->add_option("--since", o.since, "only orders active since T");
+  orders->add_option("--limit", o.limit, "at most N orders");
+  AddJson(orders, o);
+  auto* rejects = app.add_subcommand("rejects", "print recently rejected messages with reasons");
+  rejects->add_option("--limit", o.limit, "at most N (default 50)");
+  AddJson(rejects, o);
+  app.set_version_flag("--version", std::string("floortrack ") + FLOORTRACK_VERSION);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e) == 0 ? kExitOk : kExitUsage;
+  }
+
+  auto path = DatabasePath(o);
+  if (!path) return Fail(path.error().message);
+  auto store = SqliteStore::OpenReadOnly(path.value());
+  if (!store) return Fail(store.error().message);
+  OrderHistory& history = *store.value();
+  TimePoint now = SystemClock().Now();
+  if (kpi->parsed()) return RunKpi(history, o, now);
+  if (status->parsed()) return RunStatus(history, o, now);
+  if (orders->parsed()) return RunOrders(history, o, now);
+  return RunRejects(history, o);
+}
+
+}  // namespace
+}  // namespace floortrack::cli
+
+int main(int argc, char** argv) {
+  try {
+    return floortrack::cli::Main(argc, argv);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "floortrack: %s\n", e.what());
+    return 1;
+  }
+}

@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# The whole test suite, from a fresh Debian 12 machine: installs what is
+# missing, builds with warnings as errors, runs every ctest label.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+bash tools/deps.sh
+build=${FLOORTRACK_BUILD_DIR:-build/test}
+cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Debug -DFLOORTRACK_WERROR=ON >/dev/null
+cmake --build "$build" -j "$(nproc)"
+ctest --test-dir "$build" --output-on-failure
