@@ -1,5 +1,12 @@
 #include "adapters/config_file.h"
 
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -9,15 +16,17 @@
 namespace floortrack {
 namespace {
 
-// Collects the first problem found, with file and key in the message.
+// Collects every problem found, each naming the file and the key.
 class Reader {
  public:
   explicit Reader(std::string source) : source_(std::move(source)) {}
   bool failed() const { return !error_.empty(); }
+  // Every problem found, one per line.
   Error error() const { return MakeError(ErrorKind::kInvalid, error_); }
 
   void Fail(const std::string& key, const std::string& problem) {
-    if (error_.empty()) error_ = source_ + ": key '" + key + "': " + problem;
+    if (!error_.empty()) error_ += "\n";
+    error_ += source_ + ": key '" + key + "': " + problem;
   }
 
   void String(const toml::table& t, const std::string& path, const char* key, std::string& out) {
@@ -34,6 +43,13 @@ class Reader {
     if (!v || *v < min || *v > max)
       Fail(Join(path, key), "must be an integer from " + std::to_string(min) + " to " + std::to_string(max));
     else out = static_cast<int>(*v);
+  }
+
+  void Bool(const toml::table& t, const std::string& path, const char* key, bool& out) {
+    const toml::node* n = t.get(key);
+    if (!n) return;
+    if (n->is_boolean()) out = *n->value<bool>();
+    else Fail(Join(path, key), "must be true or false");
   }
 
   void StringList(const toml::table& t, const std::string& path, const char* key,
@@ -80,7 +96,8 @@ class Reader {
 
 void ReadMqtt(Reader& r, const toml::table& t, MqttConfig& m) {
   r.KnownKeys(t, "mqtt", {"uri", "client_id", "topics", "qos", "keep_alive_s", "connect_timeout_s",
-                          "reconnect_min_ms", "reconnect_max_ms"});
+                          "reconnect_min_ms", "reconnect_max_ms", "username", "password_file", "ca_file",
+                          "cert_file", "key_file", "verify_hostname"});
   r.String(t, "mqtt", "uri", m.uri);
   r.String(t, "mqtt", "client_id", m.client_id);
   r.StringList(t, "mqtt", "topics", m.topics);
@@ -89,6 +106,12 @@ void ReadMqtt(Reader& r, const toml::table& t, MqttConfig& m) {
   r.Int(t, "mqtt", "connect_timeout_s", m.connect_timeout_s, 1, 300);
   r.Int(t, "mqtt", "reconnect_min_ms", m.reconnect_min_ms, 10, 60000);
   r.Int(t, "mqtt", "reconnect_max_ms", m.reconnect_max_ms, 10, 600000);
+  r.String(t, "mqtt", "username", m.username);
+  r.String(t, "mqtt", "password_file", m.password_file);
+  r.String(t, "mqtt", "ca_file", m.ca_file);
+  r.String(t, "mqtt", "cert_file", m.cert_file);
+  r.String(t, "mqtt", "key_file", m.key_file);
+  r.Bool(t, "mqtt", "verify_hostname", m.verify_hostname);
   if (m.uri.rfind("tcp://", 0) != 0 && m.uri.rfind("ssl://", 0) != 0 && m.uri.rfind("mqtt://", 0) != 0 &&
       m.uri.rfind("mqtts://", 0) != 0)
     r.Fail("mqtt.uri", "must start with tcp://, ssl://, mqtt:// or mqtts://");
@@ -96,6 +119,51 @@ void ReadMqtt(Reader& r, const toml::table& t, MqttConfig& m) {
   if (m.topics.empty()) r.Fail("mqtt.topics", "must list at least one topic filter");
   if (m.reconnect_min_ms > m.reconnect_max_ms)
     r.Fail("mqtt.reconnect_min_ms", "must not exceed mqtt.reconnect_max_ms");
+  if (!m.password_file.empty() && m.username.empty())
+    r.Fail("mqtt.password_file", "needs mqtt.username (MQTT sends a password only with a user name)");
+  if (!m.UsesTls()) {
+    for (const auto& [key, value] : {std::pair{"mqtt.ca_file", &m.ca_file}, {"mqtt.cert_file", &m.cert_file},
+                                     {"mqtt.key_file", &m.key_file}})
+      if (!value->empty()) r.Fail(key, "is set but mqtt.uri does not use TLS (ssl:// or mqtts://)");
+  }
+  if (m.cert_file.empty() != m.key_file.empty())
+    r.Fail(m.cert_file.empty() ? "mqtt.cert_file" : "mqtt.key_file",
+           "mqtt.cert_file and mqtt.key_file go together: set both or neither");
+}
+
+// Reads a secret file; strips trailing newlines (CR or LF).
+Result<std::string> ReadSecretFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return MakeError(ErrorKind::kNotFound, "cannot read '" + path + "': " + std::strerror(errno));
+  std::ostringstream text;
+  text << in.rdbuf();
+  if (in.bad()) return MakeError(ErrorKind::kIo, "cannot read '" + path + "'");
+  std::string secret = text.str();
+  while (!secret.empty() && (secret.back() == '\n' || secret.back() == '\r')) secret.pop_back();
+  if (secret.empty()) return MakeError(ErrorKind::kInvalid, "'" + path + "' is empty");
+  return secret;
+}
+
+// Reads what the parsed config points at: the password, and the TLS files
+// (only checked for readability; Paho reads them on every connect).
+Result<Config> LoadReferencedFiles(Config config, const std::string& source) {
+  auto fail = [&](const std::string& key, const Error& e) {
+    return MakeError(e.kind, source + ": key '" + key + "': " + e.message);
+  };
+  MqttConfig& m = config.mqtt;
+  if (!m.password_file.empty()) {
+    auto secret = ReadSecretFile(m.password_file);
+    if (!secret) return fail("mqtt.password_file", secret.error());
+    m.password = std::move(secret).value();
+  }
+  for (const auto& [key, path] : {std::pair{"mqtt.ca_file", &m.ca_file}, {"mqtt.cert_file", &m.cert_file},
+                                  {"mqtt.key_file", &m.key_file}}) {
+    if (path->empty()) continue;
+    std::ifstream in(*path, std::ios::binary);
+    if (!in)
+      return fail(key, MakeError(ErrorKind::kNotFound, "cannot read '" + *path + "': " + std::strerror(errno)));
+  }
+  return config;
 }
 
 void ReadStorage(Reader& r, const toml::table& t, StorageConfig& s) {
@@ -120,7 +188,7 @@ void ReadRules(Reader& r, const toml::table& root, Rules& rules) {
   const toml::table* prices = r.Table(root, "material_cost_per_g");
   for (const auto& [k, v] : *prices) {
     auto price = v.value<double>();
-    if (!price || !(v.is_number()) || *price < 0)
+    if (!price || !(v.is_number()) || !std::isfinite(*price) || *price < 0)
       r.Fail("material_cost_per_g." + std::string(k.str()), "must be a number >= 0");
     else rules.material_cost_per_g[std::string(k.str())] = *price;
   }
@@ -174,7 +242,32 @@ Result<Config> LoadConfig(const std::string& path) {
   std::ostringstream text;
   text << in.rdbuf();
   if (in.bad()) return MakeError(ErrorKind::kIo, path + ": cannot read config file");
-  return ParseConfig(text.str(), path);
+  auto config = ParseConfig(text.str(), path);
+  if (!config) return config;
+  return LoadReferencedFiles(std::move(config).value(), path);
+}
+
+std::vector<std::string> SecurityWarnings(const Config& config, const std::string& config_path) {
+  std::vector<std::string> warnings;
+  // own_group_ok: group read is fine when the group is the daemon's own (the
+  // packaged config is root:floortrack 0640); secrets must be owner-only.
+  auto check = [&](const std::string& what, const std::string& path, bool own_group_ok = false) {
+    struct stat st {};
+    if (path.empty() || ::stat(path.c_str(), &st) != 0) return;
+    mode_t readable = (own_group_ok && st.st_gid == ::getegid()) ? 004 : 044;
+    if ((st.st_mode & readable) != 0) {
+      char mode[8];
+      std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(st.st_mode & 07777));
+      warnings.push_back(what + " " + path + " (mode " + mode + ") is readable by others; chmod 600 " + path);
+    }
+  };
+  check("config file", config_path, /*own_group_ok=*/true);
+  check("password file (mqtt.password_file)", config.mqtt.password_file);
+  check("TLS private key (mqtt.key_file)", config.mqtt.key_file);
+  if (!config.mqtt.password_file.empty() && !config.mqtt.UsesTls())
+    warnings.push_back("mqtt.password_file is set but mqtt.uri (" + config.mqtt.uri +
+                       ") does not use TLS: the password crosses the network in clear text");
+  return warnings;
 }
 
 }  // namespace floortrack

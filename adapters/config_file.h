@@ -1,10 +1,11 @@
 // Config: floortrack's configuration file (TOML), see config/floortrack.toml.
 //
 // LoadConfig() reads and validates the whole file; it returns either a
-// complete Config or an error naming the file, the key and the problem.
+// complete Config or an error listing every problem, one per line, each
+// naming the file, the key and the problem.
 // Unknown keys are errors, so a typo never passes silently. Every key has a
 // default, so an empty file is a valid config. Pure apart from reading the
-// file; thread-safe.
+// file (and, in LoadConfig, the mqtt.password_file it names); thread-safe.
 #pragma once
 
 #include <string>
@@ -25,6 +26,20 @@ struct MqttConfig {
   int connect_timeout_s = 10;
   int reconnect_min_ms = 250;    // first retry delay; doubles up to reconnect_max_ms
   int reconnect_max_ms = 30000;
+  // Credentials (docs/security.md). The password is read from password_file
+  // by LoadConfig (trailing newline stripped); it is never logged.
+  std::string username;
+  std::string password_file;
+  std::string password;  // not a config key: the contents of password_file
+  // TLS, used when uri starts with ssl:// or mqtts://. An empty ca_file means
+  // the system trust store (/etc/ssl/certs). cert_file and key_file (client
+  // certificate) go together.
+  std::string ca_file;
+  std::string cert_file;
+  std::string key_file;
+  bool verify_hostname = true;
+
+  bool UsesTls() const { return uri.rfind("ssl://", 0) == 0 || uri.rfind("mqtts://", 0) == 0; }
 };
 
 struct StorageConfig {
@@ -45,7 +60,19 @@ struct Config {
   Rules rules;
 };
 
+// Parses and validates text; reads no other file (mqtt.password stays empty).
 Result<Config> ParseConfig(std::string_view text, const std::string& source_name);
+// Reads the file, ParseConfig()s it, then reads mqtt.password_file into
+// mqtt.password and checks that the TLS files it names are readable; errors
+// name the key.
 Result<Config> LoadConfig(const std::string& path);
+
+// Warnings about secrets readable by others: the password file and the TLS
+// private key when group or others may read them (mode & 044); the config
+// file when others may read it, or a group other than the daemon's own (the
+// packaged root:floortrack 0640 is fine); a password sent without TLS. Each
+// says "... is readable by others; chmod 600 PATH". Empty when all is well.
+// Only stats files; never includes the password.
+std::vector<std::string> SecurityWarnings(const Config& config, const std::string& config_path);
 
 }  // namespace floortrack

@@ -1,5 +1,7 @@
 #include "adapters/json_payload_decoder.h"
 
+#include <cstdint>
+
 #include <nlohmann/json.hpp>
 
 namespace floortrack {
@@ -94,8 +96,10 @@ class FieldReader {
   bool Time(const char* name, std::optional<RawTime>& out) {
     const json* v = Find(name);
     if (!v) return true;
+    bool too_big = v->is_number_unsigned() &&
+                   v->get<std::uint64_t>() > static_cast<std::uint64_t>(INT64_MAX);
     if (v->is_string()) out = v->get<std::string>();
-    else if (v->is_number_integer()) out = v->get<std::int64_t>();
+    else if (v->is_number_integer() && !too_big) out = v->get<std::int64_t>();
     else return TypeError(name, "RFC 3339 text or integer epoch milliseconds");
     return true;
   }
@@ -159,6 +163,10 @@ Result<EventFields> JsonPayloadDecoder::Decode(std::string_view payload,
                                                const Limits& limits) const noexcept {
   try {
     if (payload.size() > limits.max_payload_bytes) return Invalid("payload exceeds the size limit");
+    // nlohmann's lexer takes a NUL byte for the end of input, so "{...}\0<any bytes>" would
+    // decode. JSON text never holds a raw NUL (found by tests/fuzz/payload_decoder_fuzz).
+    if (auto nul = payload.find('\0'); nul != std::string_view::npos)
+      return Invalid("not valid JSON (syntax error at byte " + std::to_string(nul + 1) + ")");
     LimitCheck check(limits);
     if (!json::sax_parse(payload, &check)) return Invalid(check.error());
     json doc = json::parse(payload, nullptr, /*allow_exceptions=*/false);

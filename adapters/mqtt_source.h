@@ -11,6 +11,13 @@
 //
 // Reconnects itself with capped exponential backoff (mqtt.reconnect_min_ms
 // doubling to mqtt.reconnect_max_ms) and resubscribes on every connect.
+// Authenticates with mqtt.username and the password read from
+// mqtt.password_file, and uses TLS (server certificate always verified,
+// host name too unless mqtt.verify_hostname is false) for ssl:// and
+// mqtts:// URIs. A refused or failed connect is logged with its reason in
+// plain words ("broker refused: not authorized ...", "TLS handshake failed:
+// certificate verify failed") and retried with the same backoff.
+//
 // Timers run on the io_context the owner passes in; Paho callbacks run on
 // Paho's thread and only post to that io_context. Start()/Stop()/SetTopics()
 // must be called from the io_context's thread; Connected() from any thread.
@@ -52,6 +59,10 @@ class MqttSource final : public MessageSource {
   bool Subscribed() const { return subscribed_.load(); }
   // Replaces the subscriptions (unsubscribes what is no longer listed).
   void SetTopics(std::vector<std::string> topics);
+  // Takes the credentials and TLS files of a reloaded config (username,
+  // password, ca_file, cert_file, key_file, verify_hostname); they apply from
+  // the next connect. The current connection is kept.
+  void SetSecurity(const MqttConfig& next);
 
  private:
   class ConnectListener;
@@ -63,6 +74,7 @@ class MqttSource final : public MessageSource {
   void OnConnected();
   void OnConnectionLost(const std::string& cause);
   void OnConnectFailed(const std::string& why);
+  static std::string DescribeConnectFailure(int rc);  // Paho's thread
   void OnSubscribed(bool ok, const std::string& why);
   void Deliver(const std::string& topic, const std::string& payload);
   void Post(std::function<void()> fn);

@@ -520,6 +520,22 @@ Result<sqlite3*> OpenConnection(const std::string& path, bool writable) {
   return db;
 }
 
+// A read-only connection to a WAL database needs its -shm (and -wal) files:
+// it creates them when absent, which a user who may not write to the
+// directory cannot. floortrackd keeps both files (SQLITE_FCNTL_PERSIST_WAL),
+// so this happens only for a database that floortrackd has not opened since
+// it was copied or restored, or that another program closed last.
+Error ExplainReadOnlyFailure(const std::string& path, const Error& error) {
+  std::error_code ec;
+  const bool shm = std::filesystem::exists(path + "-shm", ec);
+  if (shm || (error.kind != ErrorKind::kReadOnly && error.kind != ErrorKind::kIo)) return error;
+  return MakeError(error.kind,
+                   error.message + "; " + path + "-shm and " + path +
+                       "-wal are missing and this user may not create them: start floortrackd "
+                       "once on this database (it keeps them), or run as a user who may write to "
+                       "the database's directory");
+}
+
 }  // namespace
 
 Result<std::unique_ptr<SqliteStore>> SqliteStore::OpenForWriting(const StoreOptions& options,
@@ -536,6 +552,13 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::OpenForWriting(const StoreOpti
     if (!needs_schema) return needs_schema.error();
     // Only now, with the file known to be ours or empty, may anything be written.
     if (auto s = EnableWal(db.get(), path); !s) return s.error();
+    // Keep -wal and -shm when the daemon closes the database (they are
+    // checkpointed, not deleted): a reader without write permission on the
+    // directory (the CLI run by an unprivileged user) can open a WAL database
+    // only if both files already exist. Set only now that the file is ours,
+    // so a refused foreign file is left without them.
+    int persist_wal = 1;
+    sqlite3_file_control(db.get(), "main", SQLITE_FCNTL_PERSIST_WAL, &persist_wal);
     const char* sync = options.sync == StoreOptions::Sync::kFull ? "PRAGMA synchronous = FULL"
                                                                  : "PRAGMA synchronous = NORMAL";
     if (auto s = Exec(db.get(), path, sync, "setting synchronous"); !s) return s.error();
@@ -553,7 +576,7 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::OpenReadOnly(const std::string
     DbPtr db(opened.value());
     sqlite3_busy_timeout(db.get(), kDefaultBusyTimeoutMs);
     auto header = ReadHeader(db.get(), path);
-    if (!header) return header.error();
+    if (!header) return ExplainReadOnlyFailure(path, header.error());
     if (auto checked = CheckHeader(header.value(), path, /*writable=*/false); !checked) {
       return checked.error();
     }

@@ -1,0 +1,316 @@
+// Unit tests for ParseConfig and LoadConfig (adapters/config_file.h).
+#include <doctest/doctest.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "adapters/config_file.h"
+
+namespace floortrack {
+namespace {
+
+constexpr const char* kSource = "test.toml";
+
+bool Contains(const std::string& haystack, const std::string& needle) {
+  return haystack.find(needle) != std::string::npos;
+}
+
+// The error message of a parse expected to fail ("" when it succeeded).
+std::string ErrorOf(std::string_view text) {
+  auto r = ParseConfig(text, kSource);
+  if (r) return "";
+  CHECK(r.error().kind == ErrorKind::kInvalid);
+  return r.error().message;
+}
+
+const std::vector<std::string> kDefaultStages = {"confirmed", "print_started", "printed", "cast",
+                                                 "polished",  "stone_set",     "qc",      "packed",
+                                                 "shipped",   "returned"};
+const std::set<std::string> kDefaultReasons = {"defective", "not_as_designed", "wrong_engraving",
+                                               "wrong_item", "wrong_size"};
+
+// Every key of `c` equals its documented default.
+void CheckDefaults(const Config& c) {
+  CHECK(c.mqtt.uri == "tcp://127.0.0.1:1883");
+  CHECK(c.mqtt.client_id == "floortrackd");
+  CHECK(c.mqtt.topics == std::vector<std::string>{"floor/#"});
+  CHECK(c.mqtt.qos == 1);
+  CHECK(c.mqtt.keep_alive_s == 30);
+  CHECK(c.mqtt.connect_timeout_s == 10);
+  CHECK(c.mqtt.reconnect_min_ms == 250);
+  CHECK(c.mqtt.reconnect_max_ms == 30000);
+  CHECK(c.storage.path == "/var/lib/floortrack/floortrack.db");
+  CHECK(c.storage.synchronous == "full");
+  CHECK(c.storage.busy_timeout_ms == 5000);
+  CHECK(c.storage.max_rejects == 10000);
+  CHECK(c.log.level == "info");
+  CHECK(c.rules.stages == kDefaultStages);
+  CHECK(c.rules.stages.size() == 10);
+  CHECK(c.rules.material_cost_per_g.empty());
+  CHECK(c.rules.accuracy_failure_reasons == kDefaultReasons);
+  CHECK(c.rules.accuracy_failure_reasons.size() == 5);
+  CHECK(c.rules.limits.max_payload_bytes == 65536);
+  CHECK(c.rules.max_future_skew == std::chrono::seconds(300));
+}
+
+TEST_CASE("ParseConfig empty text gives all defaults") {
+  auto r = ParseConfig("", kSource);
+  REQUIRE(r.ok());
+  CheckDefaults(r.value());
+}
+
+TEST_CASE("ParseConfig comments and empty tables give all defaults") {
+  auto r = ParseConfig(
+      "# nothing\n[mqtt]\n[storage]\n[kpi]\n[ingest]\n[log]\n[material_cost_per_g]\n", kSource);
+  REQUIRE(r.ok());
+  CheckDefaults(r.value());
+}
+
+TEST_CASE("ParseConfig reads every key of a full config") {
+  constexpr const char* kFull = R"(
+stages = ["confirmed", "engraved", "shipped"]
+
+[mqtt]
+uri = "ssl://broker.example:8883"
+client_id = "ft-test"
+topics = ["floor/a/#", "floor/b/+"]
+qos = 1
+keep_alive_s = 45
+connect_timeout_s = 7
+reconnect_min_ms = 100
+reconnect_max_ms = 9000
+
+[storage]
+path = "/tmp/ft.db"
+synchronous = "normal"
+busy_timeout_ms = 1234
+max_rejects = 50
+
+[material_cost_per_g]
+"silver-925" = 0.9
+"castable-resin" = 0.25
+gold = 60
+
+[kpi]
+accuracy_failure_reasons = ["wrong_size", "broken"]
+
+[ingest]
+max_payload_bytes = 1024
+max_future_skew_s = 60
+
+[log]
+level = "debug"
+)";
+  auto r = ParseConfig(kFull, kSource);
+  REQUIRE_MESSAGE(r.ok(), (r.ok() ? std::string() : r.error().message));
+  const Config& c = r.value();
+  CHECK(c.rules.stages == std::vector<std::string>{"confirmed", "engraved", "shipped"});
+  CHECK(c.mqtt.uri == "ssl://broker.example:8883");
+  CHECK(c.mqtt.client_id == "ft-test");
+  CHECK(c.mqtt.topics == std::vector<std::string>{"floor/a/#", "floor/b/+"});
+  CHECK(c.mqtt.qos == 1);
+  CHECK(c.mqtt.keep_alive_s == 45);
+  CHECK(c.mqtt.connect_timeout_s == 7);
+  CHECK(c.mqtt.reconnect_min_ms == 100);
+  CHECK(c.mqtt.reconnect_max_ms == 9000);
+  CHECK(c.storage.path == "/tmp/ft.db");
+  CHECK(c.storage.synchronous == "normal");
+  CHECK(c.storage.busy_timeout_ms == 1234);
+  CHECK(c.storage.max_rejects == 50);
+  CHECK(c.rules.material_cost_per_g.size() == 3);
+  CHECK(c.rules.material_cost_per_g.at("silver-925") == 0.9);
+  CHECK(c.rules.material_cost_per_g.at("castable-resin") == 0.25);
+  CHECK(c.rules.material_cost_per_g.at("gold") == 60.0);  // an integer price is accepted
+  CHECK(c.rules.accuracy_failure_reasons == std::set<std::string>{"broken", "wrong_size"});
+  CHECK(c.rules.limits.max_payload_bytes == 1024);
+  CHECK(c.rules.max_future_skew == std::chrono::seconds(60));
+  CHECK(c.log.level == "debug");
+  // Limits not exposed in the file keep their defaults.
+  CHECK(c.rules.limits.max_reject_payload_bytes == 4096);
+}
+
+TEST_CASE("ParseConfig unknown top-level key is an error naming the key") {
+  const std::string e = ErrorOf("colour = \"blue\"\n");
+  CHECK(e == "test.toml: key 'colour': unknown key");
+}
+
+TEST_CASE("ParseConfig unknown key in [mqtt] is an error naming the dotted key") {
+  const std::string e = ErrorOf("[mqtt]\nhost = \"x\"\n");
+  CHECK(e == "test.toml: key 'mqtt.host': unknown key");
+}
+
+TEST_CASE("ParseConfig typo 'sotrage' is reported, not ignored") {
+  const std::string e = ErrorOf("[sotrage]\npath = \"/tmp/x.db\"\n");
+  CHECK(Contains(e, "sotrage"));
+  CHECK(Contains(e, "unknown key"));
+  CHECK(Contains(e, "test.toml"));
+}
+
+TEST_CASE("ParseConfig unknown keys in the other tables are errors") {
+  CHECK(ErrorOf("[storage]\nsync = \"full\"\n") == "test.toml: key 'storage.sync': unknown key");
+  CHECK(ErrorOf("[kpi]\nreasons = []\n") == "test.toml: key 'kpi.reasons': unknown key");
+  CHECK(ErrorOf("[ingest]\nmax_bytes = 1\n") == "test.toml: key 'ingest.max_bytes': unknown key");
+  CHECK(ErrorOf("[log]\nfile = \"x\"\n") == "test.toml: key 'log.file': unknown key");
+}
+
+TEST_CASE("ParseConfig wrong type for mqtt.qos names the key") {
+  const std::string e = ErrorOf("[mqtt]\nqos = \"1\"\n");
+  CHECK(Contains(e, "mqtt.qos"));
+  CHECK(e == "test.toml: key 'mqtt.qos': must be an integer from 1 to 1");
+}
+
+TEST_CASE("ParseConfig wrong types for strings, lists and tables name the key") {
+  CHECK(ErrorOf("[mqtt]\nuri = 5\n") == "test.toml: key 'mqtt.uri': must be a string");
+  CHECK(ErrorOf("[mqtt]\ntopics = \"floor/#\"\n") ==
+        "test.toml: key 'mqtt.topics': must be an array of strings");
+  CHECK(ErrorOf("[mqtt]\ntopics = [\"a\", 1]\n") ==
+        "test.toml: key 'mqtt.topics': must be an array of strings");
+  CHECK(ErrorOf("mqtt = 1\n") == "test.toml: key 'mqtt': must be a table");
+  CHECK(ErrorOf("[storage]\nbusy_timeout_ms = 1.5\n") ==
+        "test.toml: key 'storage.busy_timeout_ms': must be an integer from 0 to 600000");
+}
+
+TEST_CASE("ParseConfig qos other than 1 is out of range") {
+  CHECK(ErrorOf("[mqtt]\nqos = 0\n") ==
+        "test.toml: key 'mqtt.qos': must be an integer from 1 to 1");
+  CHECK(ErrorOf("[mqtt]\nqos = 2\n") ==
+        "test.toml: key 'mqtt.qos': must be an integer from 1 to 1");
+}
+
+TEST_CASE("ParseConfig integer ranges are checked at both ends") {
+  CHECK(ErrorOf("[mqtt]\nkeep_alive_s = 0\n") ==
+        "test.toml: key 'mqtt.keep_alive_s': must be an integer from 1 to 3600");
+  CHECK(ErrorOf("[mqtt]\nkeep_alive_s = 3601\n") ==
+        "test.toml: key 'mqtt.keep_alive_s': must be an integer from 1 to 3600");
+  CHECK(ParseConfig("[mqtt]\nkeep_alive_s = 3600\n", kSource).ok());
+  CHECK(ErrorOf("[ingest]\nmax_payload_bytes = 255\n") ==
+        "test.toml: key 'ingest.max_payload_bytes': must be an integer from 256 to 16777216");
+  CHECK(ErrorOf("[ingest]\nmax_future_skew_s = -1\n") ==
+        "test.toml: key 'ingest.max_future_skew_s': must be an integer from 0 to 86400");
+  CHECK(ErrorOf("[mqtt]\nreconnect_min_ms = 5000000000\n") ==
+        "test.toml: key 'mqtt.reconnect_min_ms': must be an integer from 10 to 60000");
+}
+
+TEST_CASE("ParseConfig cross-key and value checks in [mqtt]") {
+  CHECK(ErrorOf("[mqtt]\nuri = \"http://broker\"\n") ==
+        "test.toml: key 'mqtt.uri': must start with tcp://, ssl://, mqtt:// or mqtts://");
+  CHECK(ErrorOf("[mqtt]\ntopics = []\n") ==
+        "test.toml: key 'mqtt.topics': must list at least one topic filter");
+  CHECK(ErrorOf("[mqtt]\nclient_id = \"\"\n") ==
+        "test.toml: key 'mqtt.client_id': must not be empty");
+  CHECK(ErrorOf("[mqtt]\nreconnect_min_ms = 5000\nreconnect_max_ms = 1000\n") ==
+        "test.toml: key 'mqtt.reconnect_min_ms': must not exceed mqtt.reconnect_max_ms");
+}
+
+TEST_CASE("ParseConfig storage.synchronous accepts only full or normal") {
+  CHECK(ErrorOf("[storage]\nsynchronous = \"off\"\n") ==
+        "test.toml: key 'storage.synchronous': must be \"full\" or \"normal\"");
+  CHECK(ErrorOf("[storage]\nsynchronous = \"FULL\"\n") != "");
+  CHECK(ErrorOf("[storage]\npath = \"\"\n") == "test.toml: key 'storage.path': must not be empty");
+}
+
+TEST_CASE("ParseConfig stages must include confirmed and shipped") {
+  CHECK(ErrorOf("stages = [\"confirmed\", \"packed\"]\n") ==
+        "test.toml: key 'stages': must include \"shipped\"");
+  CHECK(ErrorOf("stages = [\"packed\", \"shipped\"]\n") ==
+        "test.toml: key 'stages': must include \"confirmed\"");
+  auto r = ParseConfig("stages = [\"confirmed\", \"shipped\"]\n", kSource);
+  REQUIRE(r.ok());
+  CHECK(r.value().rules.stages == std::vector<std::string>{"confirmed", "shipped"});
+}
+
+TEST_CASE("ParseConfig stages must be unique and non-empty") {
+  CHECK(ErrorOf("stages = [\"confirmed\", \"qc\", \"qc\", \"shipped\"]\n") ==
+        "test.toml: key 'stages': names must be unique and non-empty");
+  CHECK(ErrorOf("stages = [\"confirmed\", \"\", \"shipped\"]\n") ==
+        "test.toml: key 'stages': names must be unique and non-empty");
+}
+
+TEST_CASE("ParseConfig negative or non-numeric material price names the material") {
+  const std::string e = ErrorOf("[material_cost_per_g]\n\"silver-925\" = -0.5\n");
+  CHECK(Contains(e, "material_cost_per_g.silver-925"));
+  CHECK(e == "test.toml: key 'material_cost_per_g.silver-925': must be a number >= 0");
+  CHECK(ErrorOf("[material_cost_per_g]\ngold = \"60\"\n") ==
+        "test.toml: key 'material_cost_per_g.gold': must be a number >= 0");
+  // TOML's nan and inf are floats but not prices: they would turn every cost into NaN/inf.
+  CHECK(ErrorOf("[material_cost_per_g]\nsilver = nan\n") ==
+        "test.toml: key 'material_cost_per_g.silver': must be a number >= 0");
+  CHECK(ErrorOf("[material_cost_per_g]\nsilver = inf\n") ==
+        "test.toml: key 'material_cost_per_g.silver': must be a number >= 0");
+  auto zero = ParseConfig("[material_cost_per_g]\nresin = 0.0\n", kSource);
+  REQUIRE(zero.ok());
+  CHECK(zero.value().rules.material_cost_per_g.at("resin") == 0.0);
+}
+
+TEST_CASE("ParseConfig TOML syntax error names the source and the line") {
+  auto r = ParseConfig("[mqtt]\nuri = \"tcp://x\"\nqos = = 1\n", "my.toml");
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.error().kind == ErrorKind::kInvalid);
+  CHECK(r.error().message.rfind("my.toml:3:", 0) == 0);
+
+  auto dup = ParseConfig("[log]\nlevel = \"info\"\nlevel = \"debug\"\n", "dup.toml");
+  REQUIRE_FALSE(dup.ok());
+  CHECK(dup.error().message.rfind("dup.toml:3:", 0) == 0);
+}
+
+TEST_CASE("ParseConfig log.level must be a known level") {
+  CHECK(
+      ErrorOf("[log]\nlevel = \"verbose\"\n") ==
+      "test.toml: key 'log.level': must be one of trace, debug, info, warn, error, critical, off");
+  for (const char* level : {"trace", "debug", "info", "warn", "error", "critical", "off"}) {
+    CAPTURE(level);
+    auto r = ParseConfig(std::string("[log]\nlevel = \"") + level + "\"\n", kSource);
+    REQUIRE(r.ok());
+    CHECK(r.value().log.level == level);
+  }
+}
+
+TEST_CASE("ParseConfig reports every problem, one line each, in file-check order") {
+  // Unknown top-level keys are checked before the tables' contents.
+  CHECK(
+      ErrorOf("zzz = 1\n[mqtt]\nqos = 0\n[log]\nlevel = \"loud\"\n") ==
+      "test.toml: key 'zzz': unknown key\n"
+      "test.toml: key 'mqtt.qos': must be an integer from 1 to 1\n"
+      "test.toml: key 'log.level': must be one of trace, debug, info, warn, error, critical, off");
+}
+
+TEST_CASE("LoadConfig on a missing file is kNotFound naming the path") {
+  const std::string path = "/nonexistent/floortrack-test/none.toml";
+  auto r = LoadConfig(path);
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.error().kind == ErrorKind::kNotFound);
+  CHECK(Contains(r.error().message, path));
+}
+
+TEST_CASE("LoadConfig reads a file and names it in errors") {
+  const std::filesystem::path dir = std::filesystem::temp_directory_path();
+  const std::filesystem::path path = dir / "floortrack_config_test_bad.toml";
+  {
+    std::FILE* f = std::fopen(path.c_str(), "w");
+    REQUIRE(f != nullptr);
+    std::fputs("[storage]\nsynchronous = \"off\"\n", f);
+    std::fclose(f);
+  }
+  auto r = LoadConfig(path.string());
+  std::filesystem::remove(path);
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.error().message ==
+        path.string() + ": key 'storage.synchronous': must be \"full\" or \"normal\"");
+}
+
+TEST_CASE("The shipped config/floortrack.toml parses and equals the defaults") {
+  const std::filesystem::path source_dir =
+      std::filesystem::path(__FILE__).parent_path().parent_path().parent_path();
+  const std::filesystem::path shipped = source_dir / "config" / "floortrack.toml";
+  CAPTURE(shipped.string());
+  REQUIRE(std::filesystem::exists(shipped));
+  auto r = LoadConfig(shipped.string());
+  REQUIRE_MESSAGE(r.ok(), (r.ok() ? std::string() : r.error().message));
+  CheckDefaults(r.value());
+}
+
+}  // namespace
+}  // namespace floortrack

@@ -1,0 +1,163 @@
+// Unit tests for ParseRfc3339, FormatRfc3339 and ParseTimeArgument (core/time.h).
+#include "core/time.h"
+
+#include <doctest/doctest.h>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+namespace floortrack {
+namespace {
+
+// 2026-11-23T08:15:00Z (`date -u -d 2026-11-23T08:15:00Z +%s` = 1795421700).
+constexpr std::int64_t kBaseMs = 1'795'421'700'000;
+constexpr std::int64_t kMinuteMs = 60'000;
+constexpr std::int64_t kHourMs = 60 * kMinuteMs;
+constexpr std::int64_t kDayMs = 24 * kHourMs;
+
+// Epoch ms of a parse, or -1 when it failed (so CHECK prints a number).
+std::int64_t Ms(std::optional<TimePoint> t) { return t ? ToEpochMs(*t) : -1; }
+
+TEST_CASE("ParseRfc3339 accepts a UTC 'Z' timestamp") {
+  CHECK(Ms(ParseRfc3339("2026-11-23T08:15:00Z")) == kBaseMs);
+  CHECK(Ms(ParseRfc3339("2000-01-01T00:00:00Z")) == 946'684'800'000);
+  CHECK(Ms(ParseRfc3339("1970-01-01T00:00:00Z")) == 0);
+}
+
+TEST_CASE("ParseRfc3339 applies a positive offset (+01:00 is one hour earlier in UTC)") {
+  CHECK(Ms(ParseRfc3339("2026-11-23T08:15:00+01:00")) == kBaseMs - kHourMs);
+  CHECK(Ms(ParseRfc3339("2026-11-23T08:15:00+00:00")) == kBaseMs);
+}
+
+TEST_CASE("ParseRfc3339 applies a negative offset with minutes (-05:30)") {
+  // 08:15 at -05:30 is 13:45Z.
+  CHECK(Ms(ParseRfc3339("2026-11-23T08:15:00-05:30")) == kBaseMs + 5 * kHourMs + 30 * kMinuteMs);
+  CHECK(Ms(ParseRfc3339("2026-11-23T08:15:00-05:30")) == 1'795'441'500'000);
+}
+
+TEST_CASE("ParseRfc3339 offset crossing midnight changes the date") {
+  // 2026-11-23T00:30:00+01:00 is 2026-11-22T23:30:00Z.
+  CHECK(Ms(ParseRfc3339("2026-11-23T00:30:00+01:00")) == 1'795'392'000'000 - 30 * kMinuteMs);
+}
+
+TEST_CASE("ParseRfc3339 fractions of 1 to 9 digits are truncated to milliseconds") {
+  CHECK(Ms(ParseRfc3339("2026-11-23T08:15:00.2Z")) == kBaseMs + 200);
+  CHECK(Ms(ParseRfc3339("2026-11-23T08:15:00.25Z")) == kBaseMs + 250);
+  CHECK(Ms(ParseRfc3339("2026-11-23T08:15:00.250Z")) == kBaseMs + 250);
+  CHECK(Ms(ParseRfc3339("2026-11-23T08:15:00.2509Z")) == kBaseMs + 250);
+  CHECK(Ms(ParseRfc3339("2026-11-23T08:15:00.123456Z")) == kBaseMs + 123);
+  CHECK(Ms(ParseRfc3339("2026-11-23T08:15:00.999999999Z")) == kBaseMs + 999);  // not rounded up
+  CHECK(Ms(ParseRfc3339("2026-11-23T08:15:00.007Z")) == kBaseMs + 7);
+  CHECK(Ms(ParseRfc3339("2026-11-23T08:15:00.250+01:00")) == kBaseMs - kHourMs + 250);
+}
+
+TEST_CASE("ParseRfc3339 rejects a fraction with no digits or more than 9 digits") {
+  CHECK_FALSE(ParseRfc3339("2026-11-23T08:15:00.Z"));
+  CHECK_FALSE(ParseRfc3339("2026-11-23T08:15:00.1234567890Z"));
+}
+
+TEST_CASE("ParseRfc3339 accepts lowercase 't' and 'z' and a space separator") {
+  CHECK(Ms(ParseRfc3339("2026-11-23t08:15:00z")) == kBaseMs);
+  CHECK(Ms(ParseRfc3339("2026-11-23 08:15:00Z")) == kBaseMs);
+  CHECK(Ms(ParseRfc3339("2026-11-23 08:15:00.5+01:00")) == kBaseMs - kHourMs + 500);
+}
+
+TEST_CASE("ParseRfc3339 accepts Feb 29 in a leap year and 23:59:59") {
+  CHECK(Ms(ParseRfc3339("2024-02-29T23:59:59Z")) == 1'709'251'199'000);
+}
+
+TEST_CASE("ParseRfc3339 rejects a timestamp without an offset") {
+  CHECK_FALSE(ParseRfc3339("2026-11-23T08:15:00"));
+  CHECK_FALSE(ParseRfc3339("2026-11-23T08:15:00.250"));
+  CHECK_FALSE(ParseRfc3339("2026-11-23"));
+}
+
+TEST_CASE("ParseRfc3339 rejects invalid calendar dates") {
+  CHECK_FALSE(ParseRfc3339("2026-13-01T00:00:00Z"));  // month 13
+  CHECK_FALSE(ParseRfc3339("2026-00-01T00:00:00Z"));  // month 0
+  CHECK_FALSE(ParseRfc3339("2026-02-30T00:00:00Z"));  // Feb 30
+  CHECK_FALSE(ParseRfc3339("2026-02-29T00:00:00Z"));  // not a leap year
+  CHECK_FALSE(ParseRfc3339("2026-11-00T00:00:00Z"));  // day 0
+}
+
+TEST_CASE("ParseRfc3339 rejects out-of-range time fields") {
+  CHECK_FALSE(ParseRfc3339("2026-11-23T24:00:00Z"));  // hour 24
+  CHECK_FALSE(ParseRfc3339("2026-11-23T08:60:00Z"));
+  CHECK_FALSE(ParseRfc3339("2026-11-23T08:15:60Z"));
+  CHECK_FALSE(ParseRfc3339("2026-11-23T08:15:00+24:00"));
+  CHECK_FALSE(ParseRfc3339("2026-11-23T08:15:00+01:60"));
+  CHECK_FALSE(ParseRfc3339("2026-11-23T08:15:00+0100"));  // offset without colon
+}
+
+TEST_CASE("ParseRfc3339 rejects garbage, trailing characters and empty input") {
+  CHECK_FALSE(ParseRfc3339(""));
+  CHECK_FALSE(ParseRfc3339("garbage"));
+  CHECK_FALSE(ParseRfc3339("not-a-date-at-all"));
+  CHECK_FALSE(ParseRfc3339("2026-11-23X08:15:00Z"));  // bad separator
+  CHECK_FALSE(ParseRfc3339("2026-1-23T08:15:00Z"));   // one-digit month
+  CHECK_FALSE(ParseRfc3339("2026-11-23T08:15:00Zjunk"));
+  CHECK_FALSE(ParseRfc3339("2026-11-23T08:15:00Z "));
+  CHECK_FALSE(ParseRfc3339("2026-11-23T08:15:00+01:00:00"));
+  CHECK_FALSE(ParseRfc3339(" 2026-11-23T08:15:00Z"));
+}
+
+TEST_CASE("FormatRfc3339 omits milliseconds when they are zero") {
+  CHECK(FormatRfc3339(FromEpochMs(kBaseMs)) == "2026-11-23T08:15:00Z");
+  CHECK(FormatRfc3339(FromEpochMs(0)) == "1970-01-01T00:00:00Z");
+  CHECK(FormatRfc3339(FromEpochMs(1'709'251'199'000)) == "2024-02-29T23:59:59Z");
+}
+
+TEST_CASE("FormatRfc3339 writes three millisecond digits when non-zero") {
+  CHECK(FormatRfc3339(FromEpochMs(kBaseMs + 250)) == "2026-11-23T08:15:00.250Z");
+  CHECK(FormatRfc3339(FromEpochMs(kBaseMs + 7)) == "2026-11-23T08:15:00.007Z");
+  CHECK(FormatRfc3339(FromEpochMs(kBaseMs + 999)) == "2026-11-23T08:15:00.999Z");
+}
+
+TEST_CASE("FormatRfc3339 and ParseRfc3339 round trip") {
+  for (std::int64_t ms : {std::int64_t{0}, kBaseMs, kBaseMs + 1, kBaseMs + 250, kBaseMs + 999,
+                          std::int64_t{946'684'800'000}, std::int64_t{1'709'251'199'999}}) {
+    CAPTURE(ms);
+    CHECK(Ms(ParseRfc3339(FormatRfc3339(FromEpochMs(ms)))) == ms);
+  }
+  // Text with an offset parses and re-formats in UTC.
+  auto parsed = ParseRfc3339("2026-11-23T08:15:00.250-05:30");
+  REQUIRE(parsed);
+  CHECK(FormatRfc3339(*parsed) == "2026-11-23T13:45:00.250Z");
+}
+
+TEST_CASE("ParseTimeArgument relative spans count back from now") {
+  const TimePoint now = FromEpochMs(kBaseMs);
+  CHECK(Ms(ParseTimeArgument("7d", now)) == kBaseMs - 7 * kDayMs);
+  CHECK(Ms(ParseTimeArgument("7d", now)) == 1'794'816'900'000);  // 2026-11-16T08:15:00Z
+  CHECK(Ms(ParseTimeArgument("24h", now)) == kBaseMs - kDayMs);
+  CHECK(Ms(ParseTimeArgument("30m", now)) == kBaseMs - 30 * kMinuteMs);
+  CHECK(Ms(ParseTimeArgument("2w", now)) == kBaseMs - 14 * kDayMs);
+  CHECK(Ms(ParseTimeArgument("2w", now)) == 1'794'212'100'000);  // 2026-11-09T08:15:00Z
+  CHECK(Ms(ParseTimeArgument("0h", now)) == kBaseMs);
+}
+
+TEST_CASE("ParseTimeArgument bare date is midnight UTC") {
+  const TimePoint now = FromEpochMs(kBaseMs);
+  CHECK(Ms(ParseTimeArgument("2026-11-23", now)) == 1'795'392'000'000);
+  CHECK(Ms(ParseTimeArgument("2000-01-01", now)) == 946'684'800'000);
+  CHECK_FALSE(ParseTimeArgument("2026-02-30", now));
+}
+
+TEST_CASE("ParseTimeArgument accepts full RFC 3339") {
+  const TimePoint now = FromEpochMs(0);
+  CHECK(Ms(ParseTimeArgument("2026-11-23T08:15:00+01:00", now)) == kBaseMs - kHourMs);
+}
+
+TEST_CASE("ParseTimeArgument rejects bad units, missing numbers and empty input") {
+  const TimePoint now = FromEpochMs(kBaseMs);
+  CHECK_FALSE(ParseTimeArgument("7x", now));
+  CHECK_FALSE(ParseTimeArgument("d", now));
+  CHECK_FALSE(ParseTimeArgument("", now));
+  CHECK_FALSE(ParseTimeArgument("-7d", now));
+  CHECK_FALSE(ParseTimeArgument("7", now));
+  CHECK_FALSE(ParseTimeArgument("yesterday", now));
+}
+
+}  // namespace
+}  // namespace floortrack
