@@ -11,6 +11,7 @@ namespace floortrack {
 namespace {
 
 constexpr std::chrono::seconds kStatsInterval{60};
+constexpr std::chrono::seconds kStatusInterval{2};
 constexpr std::chrono::milliseconds kRetryMin{50};
 constexpr std::chrono::milliseconds kRetryMax{5000};
 
@@ -26,6 +27,8 @@ Daemon::Daemon(asio::io_context& io, Config config, std::string config_path,
     : io_(io),
       signals_(io, SIGINT, SIGTERM, SIGHUP),
       stats_timer_(io),
+      status_timer_(io),
+      watchdog_timer_(io),
       config_(std::move(config)),
       config_path_(std::move(config_path)),
       store_(std::move(store)),
@@ -34,7 +37,10 @@ Daemon::Daemon(asio::io_context& io, Config config, std::string config_path,
 
 void Daemon::Start() {
   WaitForSignal();
-  ScheduleStats();
+  Every(stats_timer_, kStatsInterval, &Daemon::LogStats);
+  Every(status_timer_, kStatusInterval, &Daemon::UpdateStatus);
+  if (auto period = notifier_.watchdog_period()) Every(watchdog_timer_, *period, &Daemon::PingWatchdog);
+  source_.OnStateChange([this](bool subscribed) { OnLinkChange(subscribed); });
   source_.Start([this](std::string_view topic, std::string_view payload) {
     return HandleMessage(topic, payload);
   });
@@ -49,6 +55,7 @@ bool Daemon::HandleMessage(std::string_view topic, std::string_view payload) {
       if (storage_condition_) {
         spdlog::info("storage recovered; ingest resumed");
         storage_condition_.reset();
+        storage_ok_ = true;
       }
       LogOutcome(topic, outcome.value());
       return true;
@@ -69,6 +76,7 @@ bool Daemon::WaitOutStorageError(const Error& error, std::chrono::milliseconds& 
                   "until it is stored",
                   ToString(error.kind), error.message);
     storage_condition_ = error.kind;
+    storage_ok_ = false;
   }
   std::unique_lock lock(stop_mutex_);
   if (stop_cv_.wait_for(lock, delay, [this] { return stopping_.load(); })) return false;
@@ -113,6 +121,7 @@ void Daemon::WaitForSignal() {
 }
 
 void Daemon::Shutdown() {
+  notifier_.Stopping();
   {
     std::lock_guard lock(stop_mutex_);
     stopping_ = true;
@@ -120,14 +129,18 @@ void Daemon::Shutdown() {
   stop_cv_.notify_all();
   source_.Stop();
   stats_timer_.cancel();
+  status_timer_.cancel();
+  watchdog_timer_.cancel();
   signals_.cancel();
   LogStats();
 }
 
 void Daemon::Reload() {
+  notifier_.Reloading();
   auto loaded = LoadConfig(config_path_);
   if (!loaded) {
     spdlog::error("reload refused, keeping the running config: {}", loaded.error().message);
+    notifier_.Ready(StatusLine(0));
     return;
   }
   Config next = std::move(loaded).value();
@@ -141,28 +154,61 @@ void Daemon::Reload() {
     pending_rules_ = next.rules;
   }
   if (next.mqtt.topics != config_.mqtt.topics) source_.SetTopics(next.mqtt.topics);
+  // Broker credentials/TLS files (password re-read by LoadConfig): used from the next connect.
+  source_.SetSecurity(next.mqtt);
+  for (const auto& warning : SecurityWarnings(next, config_path_)) spdlog::warn("reload: {}", warning);
   config_.rules = next.rules;
   config_.mqtt.topics = next.mqtt.topics;
   config_.log = next.log;
   spdlog::info("reloaded {}", config_path_);
+  notifier_.Ready(StatusLine(0));
 }
 
-void Daemon::ScheduleStats() {
-  stats_timer_.expires_after(kStatsInterval);
-  stats_timer_.async_wait([this](const std::error_code& ec) {
-    if (ec) return;
-    LogStats();
-    ScheduleStats();
+// READY=1 once the subscription is in place, or once the broker is known to
+// be unreachable (the database is open by then); STATUS= on every change.
+void Daemon::OnLinkChange(bool subscribed) {
+  if (!ready_) {
+    ready_ = true;
+    notifier_.Ready(StatusLine(0));
+    spdlog::info("ready{}", subscribed ? "" : "; waiting for the MQTT broker");
+    return;
+  }
+  notifier_.Status(StatusLine(0));
+}
+
+void Daemon::Every(asio::steady_timer& timer, std::chrono::milliseconds period, void (Daemon::*tick)()) {
+  timer.expires_after(period);
+  timer.async_wait([this, &timer, period, tick](const std::error_code& ec) {
+    if (ec || stopping_) return;
+    (this->*tick)();
+    Every(timer, period, tick);
   });
+}
+
+void Daemon::PingWatchdog() { notifier_.Watchdog(); }
+
+void Daemon::UpdateStatus() {
+  std::uint64_t stored = ingest_.counters().stored.load();
+  double seconds = std::chrono::duration<double>(kStatusInterval).count();
+  notifier_.Status(StatusLine(static_cast<double>(stored - last_status_stored_) / seconds));
+  last_status_stored_ = stored;
+}
+
+std::string Daemon::StatusLine(double events_per_s) const {
+  const IngestCounters& c = ingest_.counters();
+  return fmt::format("{}; {}; events stored {} ({:.0f}/s), duplicates {}, rejects {}",
+                     source_.Subscribed() ? "connected" : "waiting for the MQTT broker",
+                     storage_ok_ ? "storage ok" : "storage unavailable, holding ingest",
+                     c.stored.load(), events_per_s, c.duplicates.load(), c.rejected.load());
 }
 
 void Daemon::LogStats() {
   const IngestCounters& c = ingest_.counters();
   std::uint64_t stored = c.stored.load();
   spdlog::info("{}; events stored {} (+{}), duplicates {}, rejects {}",
-               source_.Connected() ? "connected" : "not connected", stored, stored - last_stored_,
+               source_.Connected() ? "connected" : "not connected", stored, stored - last_logged_stored_,
                c.duplicates.load(), c.rejected.load());
-  last_stored_ = stored;
+  last_logged_stored_ = stored;
 }
 
 }  // namespace floortrack

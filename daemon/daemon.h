@@ -27,6 +27,7 @@
 #include "adapters/sqlite_store.h"
 #include "core/clock.h"
 #include "core/ingest.h"
+#include "daemon/service_notifier.h"
 
 namespace floortrack {
 
@@ -44,12 +45,20 @@ class Daemon {
   void WaitForSignal();
   void Shutdown();
   void Reload();
-  void ScheduleStats();
+  void OnLinkChange(bool subscribed);
+  void Every(asio::steady_timer& timer, std::chrono::milliseconds period, void (Daemon::*tick)());
+  void UpdateStatus();
+  void PingWatchdog();
   void LogStats();
+  std::string StatusLine(double events_per_s) const;
 
   asio::io_context& io_;
   asio::signal_set signals_;
   asio::steady_timer stats_timer_;
+  asio::steady_timer status_timer_;
+  asio::steady_timer watchdog_timer_;
+  ServiceNotifier notifier_;
+  bool ready_ = false;
   Config config_;
   std::string config_path_;
   std::unique_ptr<SqliteStore> store_;
@@ -65,7 +74,9 @@ class Daemon {
   std::mutex stop_mutex_;
   std::condition_variable stop_cv_;
   std::optional<ErrorKind> storage_condition_;  // ingest thread: the condition last logged
-  std::uint64_t last_stored_ = 0;
+  std::atomic<bool> storage_ok_{true};           // mirrors !storage_condition_ for other threads
+  std::uint64_t last_logged_stored_ = 0;
+  std::uint64_t last_status_stored_ = 0;
 };
 
 }  // namespace floortrack

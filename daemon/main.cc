@@ -47,6 +47,8 @@ int Run(const std::string& config_path, const std::string& log_level) {
   floortrack::Config config = std::move(loaded).value();
   if (!log_level.empty()) config.log.level = log_level;
   floortrack::ConfigureLogging(config.log.level);
+  // Secrets readable by others (config, password file, TLS key): warn only.
+  for (const auto& warning : floortrack::SecurityWarnings(config, config_path)) spdlog::warn("{}", warning);
 
   auto store = floortrack::SqliteStore::OpenForWriting(ToStoreOptions(config.storage), config.rules);
   if (!store) {
