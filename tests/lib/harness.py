@@ -3,6 +3,7 @@
 Everything listens on 127.0.0.1 on a port the OS picked as free. Each test gets
 its own temporary directory; everything is stopped at the end.
 """
+import hashlib
 import json
 import os
 import shutil
@@ -11,6 +12,7 @@ import socket
 import sqlite3
 import subprocess
 import tempfile
+import threading
 import time
 
 BIN_DIR = os.environ.get("FLOORTRACK_BIN_DIR", os.path.join(os.getcwd(), "bin"))
@@ -84,7 +86,12 @@ log_type notice
     def stop(self):
         if self.proc and self.proc.poll() is None:
             self.proc.terminate()
-            self.proc.wait(10)
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(10)
+                raise AssertionError("mosquitto did not stop on SIGTERM within 10 s")
         self.proc = None
 
     @property
@@ -102,13 +109,22 @@ log_type notice
         subprocess.run(["mosquitto_pub", "-h", "127.0.0.1", "-p", str(self.port), "-q", str(qos),
                         "-t", topic, "-s"], input=data, check=True, timeout=30)
 
+    def try_publish(self, topic, payload, qos=1):
+        """Like publish() but returns mosquitto_pub's exit code instead of raising."""
+        data = payload.encode() if isinstance(payload, str) else payload
+        return subprocess.run(["mosquitto_pub", "-h", "127.0.0.1", "-p", str(self.port), "-q", str(qos),
+                               "-t", topic, "-s"], input=data, timeout=30,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).returncode
+
 
 class Daemon:
     """floortrackd with a config file in the test's directory."""
 
-    def __init__(self, workdir, broker_uri, extra="", client_id="floortrackd-test", prices=None):
+    def __init__(self, workdir, broker_uri, extra="", client_id="floortrackd-test", prices=None,
+                 storage="", db=None):
+        """storage: extra lines for the [storage] table; db: database path (default in workdir)."""
         self.workdir = workdir
-        self.db = os.path.join(workdir, "floortrack.db")
+        self.db = db or os.path.join(workdir, "floortrack.db")
         self.config = os.path.join(workdir, "floortrack.toml")
         self.log_path = os.path.join(workdir, "floortrackd.log")
         prices = prices if prices is not None else {"castable-resin": 0.30, "silver-925": 0.90}
@@ -122,6 +138,7 @@ reconnect_max_ms = 1000
 
 [storage]
 path = "{self.db}"
+{storage}
 
 [material_cost_per_g]
 {price_lines}
@@ -155,7 +172,12 @@ level = "info"
     def stop(self, sig=signal.SIGTERM, timeout=20):
         if self.proc and self.proc.poll() is None:
             self.proc.send_signal(sig)
-            self.proc.wait(timeout)
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(10)
+                raise AssertionError(f"floortrackd did not exit within {timeout}s of signal {sig}")
         code = self.proc.returncode if self.proc else None
         if self._log:
             self._log.close()
@@ -170,6 +192,9 @@ level = "info"
 
     def event_count(self):
         return count_rows(self.db, "events")
+
+    def event_keys(self):
+        return event_keys(self.db)
 
     def reject_count(self):
         return count_rows(self.db, "rejects")
@@ -188,6 +213,74 @@ def count_rows(db, table):
         return 0
     finally:
         conn.close()
+
+
+def event_keys(db):
+    """Every stored event_key, as a list (so duplicates would show)."""
+    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=10)
+    try:
+        return [r[0] for r in conn.execute("SELECT event_key FROM events")]
+    finally:
+        conn.close()
+
+
+def query(db, sql, args=()):
+    """Rows of one read-only query, or None when the database cannot answer it."""
+    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=10)
+    try:
+        return conn.execute(sql, args).fetchall()
+    except sqlite3.OperationalError:
+        return None
+    finally:
+        conn.close()
+
+
+def derived_key(topic, payload):
+    """The event_key floortrackd derives for a payload without event_id (adapters/event_key.h)."""
+    data = payload.encode() if isinstance(payload, str) else payload
+    return "sha256:" + hashlib.sha256(topic.encode() + b"\0" + data).hexdigest()
+
+
+def sha256_file(path):
+    if not os.path.exists(path):
+        return None
+    with open(path, "rb") as f:
+        return hashlib.sha256(f.read()).hexdigest()
+
+
+class Publisher(threading.Thread):
+    """Publishes chunks of payloads with mosquitto_pub -l from a background thread.
+
+    chunks: list of lists of payloads (str, one line each); pause: seconds between chunks.
+    A chunk whose mosquitto_pub fails is retried (at-least-once from the publisher's side,
+    like a device that resends until acknowledged); duplicates are the daemon's business.
+    """
+
+    def __init__(self, broker, topic, chunks, pause=0.0):
+        super().__init__(daemon=True)
+        self.broker, self.topic, self.chunks, self.pause = broker, topic, chunks, pause
+        self.sent = 0
+        self.retries = 0
+        self.error = None
+        self.stop_flag = threading.Event()
+
+    def run(self):
+        try:
+            for chunk in self.chunks:
+                while not self.stop_flag.is_set():
+                    try:
+                        self.broker.publish_lines(self.topic, chunk)
+                        break
+                    except (subprocess.CalledProcessError, subprocess.TimeoutExpired):
+                        self.retries += 1
+                        time.sleep(0.2)
+                if self.stop_flag.is_set():
+                    return
+                self.sent += len(chunk)
+                if self.pause:
+                    time.sleep(self.pause)
+        except Exception as e:  # reported by the test
+            self.error = e
 
 
 def run_cli(args, check=True, config=None):
