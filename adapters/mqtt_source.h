@@ -74,7 +74,6 @@ class MqttSource final : public MessageSource {
   void OnConnected();
   void OnConnectionLost(const std::string& cause);
   void OnConnectFailed(const std::string& why);
-  static std::string DescribeConnectFailure(int rc);  // Paho's thread
   void OnSubscribed(bool ok, const std::string& why);
   void Deliver(const std::string& topic, const std::string& payload);
   void Post(std::function<void()> fn);

@@ -6,6 +6,6 @@ cd "$(dirname "$0")/.."
 
 bash tools/deps.sh
 build=${FLOORTRACK_BUILD_DIR:-build/test}
-cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Debug -DFLOORTRACK_WERROR=ON >/dev/null
+cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Debug -DFLOORTRACK_WERROR=ON -DCMAKE_INSTALL_PREFIX=/usr >/dev/null
 cmake --build "$build" -j "$(nproc)"
 ctest --test-dir "$build" --output-on-failure
