@@ -23,6 +23,10 @@ struct Limits {
   std::size_t max_depth = 8;              // JSON nesting depth
   std::size_t max_fields = 64;            // members + elements in one payload
   std::size_t max_reject_payload_bytes = 4096;  // raw bytes kept per reject
+  // Plausibility bounds that keep sums finite: no workshop pours 100 kg into
+  // one piece or books a billion on one order.
+  double max_material_g = 100000;
+  double max_order_value = 1e9;
 };
 
 struct Rules {

@@ -30,8 +30,11 @@ Result<Material> ToMaterial(const MaterialFields& m, const Rules& rules, double&
   if (!m.type || m.type->empty()) return Invalid("field 'material.type' is missing");
   if (!m.used_g) return Invalid("field 'material.used_g' is missing");
   double used = *m.used_g, scrap = m.scrap_g.value_or(0.0);
-  if (!std::isfinite(used) || used < 0) return Invalid("field 'material.used_g' must be >= 0");
-  if (!std::isfinite(scrap) || scrap < 0) return Invalid("field 'material.scrap_g' must be >= 0");
+  const double max = rules.limits.max_material_g;
+  if (!std::isfinite(used) || used < 0 || used > max)
+    return Invalid("field 'material.used_g' must be from 0 to " + std::to_string(static_cast<long>(max)));
+  if (!std::isfinite(scrap) || scrap < 0 || scrap > max)
+    return Invalid("field 'material.scrap_g' must be from 0 to " + std::to_string(static_cast<long>(max)));
   if (scrap > used) return Invalid("field 'material.scrap_g' exceeds 'material.used_g'");
   auto price = rules.material_cost_per_g.find(*m.type);
   cost = price == rules.material_cost_per_g.end() ? 0.0 : used * price->second;
@@ -48,8 +51,9 @@ Status CheckIdentity(const EventFields& f, const Rules& rules) {
     return Invalid("field 'event_id' must be 1-128 characters");
   if (f.result && *f.result != "pass" && *f.result != "fail")
     return Invalid("field 'result' must be \"pass\" or \"fail\"");
-  if (f.value && (!std::isfinite(*f.value) || *f.value < 0))
-    return Invalid("field 'value' must be a number >= 0");
+  if (f.value && (!std::isfinite(*f.value) || *f.value < 0 || *f.value > rules.limits.max_order_value))
+    return Invalid("field 'value' must be a number from 0 to " +
+                   std::to_string(static_cast<long>(rules.limits.max_order_value)));
   return Ok{};
 }
 

@@ -188,6 +188,12 @@ TEST_CASE("Decode wrong type for ts (float, bool) names the field") {
   CHECK(Contains(ErrorOf(R"({"promised_at":[1]})"), "'promised_at'"));
 }
 
+TEST_CASE("Decode rejects a raw NUL byte anywhere (nlohmann would stop reading there)") {
+  using namespace std::string_literals;
+  CHECK(ErrorOf("{\"order_id\":\"A\"}\0garbage"s) == "not valid JSON (syntax error at byte 17)");
+  CHECK(ErrorOf("{\"order_id\":\0\"A\"}"s) == "not valid JSON (syntax error at byte 13)");
+}
+
 TEST_CASE("Decode integer ts beyond int64 is rejected instead of wrapping negative") {
   // 2^63 does not fit std::int64_t; it must not become a negative time.
   CHECK(ErrorOf(R"({"ts":9223372036854775808})") ==

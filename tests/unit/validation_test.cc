@@ -173,16 +173,20 @@ TEST_CASE("Validate result must be pass or fail") {
   }
 }
 
-TEST_CASE("Validate value must be a finite number >= 0") {
+TEST_CASE("Validate value must be a finite number from 0 to Limits::max_order_value") {
   EventFields f = Minimal();
   f.value = 0.0;
   CHECK(Run(f).ok());
   f.value = -0.01;
-  CHECK(ErrorOf(f) == "field 'value' must be a number >= 0");
+  CHECK(ErrorOf(f) == "field 'value' must be a number from 0 to 1000000000");
   f.value = std::nan("");
-  CHECK(ErrorOf(f) == "field 'value' must be a number >= 0");
+  CHECK(ErrorOf(f) == "field 'value' must be a number from 0 to 1000000000");
   f.value = std::numeric_limits<double>::infinity();
-  CHECK(ErrorOf(f) == "field 'value' must be a number >= 0");
+  CHECK(ErrorOf(f) == "field 'value' must be a number from 0 to 1000000000");
+  f.value = 1e9;  // the bound itself is accepted
+  CHECK(Run(f).ok());
+  f.value = 1.5e9;
+  CHECK(ErrorOf(f) == "field 'value' must be a number from 0 to 1000000000");
 }
 
 TEST_CASE("Validate material requires type and used_g") {
@@ -198,12 +202,20 @@ TEST_CASE("Validate material requires type and used_g") {
 TEST_CASE("Validate material rejects negative amounts and scrap above used") {
   EventFields f = Minimal();
   f.material = MaterialFields{std::string("silver-925"), -1.0, std::nullopt};
-  CHECK(ErrorOf(f) == "field 'material.used_g' must be >= 0");
+  CHECK(ErrorOf(f) == "field 'material.used_g' must be from 0 to 100000");
   f.material = MaterialFields{std::string("silver-925"), 10.0, -0.5};
-  CHECK(ErrorOf(f) == "field 'material.scrap_g' must be >= 0");
+  CHECK(ErrorOf(f) == "field 'material.scrap_g' must be from 0 to 100000");
   f.material = MaterialFields{std::string("silver-925"), 10.0, 10.5};
   CHECK(ErrorOf(f) == "field 'material.scrap_g' exceeds 'material.used_g'");
   f.material = MaterialFields{std::string("silver-925"), 10.0, 10.0};  // equal is fine
+  CHECK(Run(f).ok());
+}
+
+TEST_CASE("Validate material amounts above Limits::max_material_g are rejected, keeping sums finite") {
+  EventFields f = Minimal();
+  f.material = MaterialFields{std::string("silver-925"), 1e308, std::nullopt};
+  CHECK(ErrorOf(f) == "field 'material.used_g' must be from 0 to 100000");
+  f.material = MaterialFields{std::string("silver-925"), 100000.0, 100000.0};  // the bound itself
   CHECK(Run(f).ok());
 }
 
