@@ -236,6 +236,25 @@ Result<Config> ParseConfig(std::string_view text, const std::string& source_name
   return config;
 }
 
+std::vector<std::string> RestartOnlyChanges(const Config& a, const Config& b) {
+  std::vector<std::string> changed;
+  auto check = [&](bool differs, const char* key) {
+    if (differs) changed.emplace_back(key);
+  };
+  check(a.storage.path != b.storage.path, "storage.path");
+  check(a.storage.synchronous != b.storage.synchronous, "storage.synchronous");
+  check(a.storage.busy_timeout_ms != b.storage.busy_timeout_ms, "storage.busy_timeout_ms");
+  check(a.storage.max_rejects != b.storage.max_rejects, "storage.max_rejects");
+  check(a.mqtt.uri != b.mqtt.uri, "mqtt.uri");
+  check(a.mqtt.client_id != b.mqtt.client_id, "mqtt.client_id");
+  check(a.mqtt.qos != b.mqtt.qos, "mqtt.qos");
+  check(a.mqtt.keep_alive_s != b.mqtt.keep_alive_s, "mqtt.keep_alive_s");
+  check(a.mqtt.connect_timeout_s != b.mqtt.connect_timeout_s, "mqtt.connect_timeout_s");
+  check(a.mqtt.reconnect_min_ms != b.mqtt.reconnect_min_ms, "mqtt.reconnect_min_ms");
+  check(a.mqtt.reconnect_max_ms != b.mqtt.reconnect_max_ms, "mqtt.reconnect_max_ms");
+  return changed;
+}
+
 Result<Config> LoadConfig(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return MakeError(ErrorKind::kNotFound, path + ": cannot open config file");

@@ -67,6 +67,11 @@ Result<Config> ParseConfig(std::string_view text, const std::string& source_name
 // name the key.
 Result<Config> LoadConfig(const std::string& path);
 
+// Keys whose new value in `next` differs from `running` but that a running
+// daemon cannot apply (database, broker identity and timing): they take
+// effect at the next restart. Names as in the file, e.g. "storage.path".
+std::vector<std::string> RestartOnlyChanges(const Config& running, const Config& next);
+
 // Warnings about secrets readable by others: the password file and the TLS
 // private key when group or others may read them (mode & 044); the config
 // file when others may read it, or a group other than the daemon's own (the

@@ -144,10 +144,8 @@ void Daemon::Reload() {
     return;
   }
   Config next = std::move(loaded).value();
-  if (next.storage.path != config_.storage.path)
-    spdlog::warn("reload: storage.path changed; takes effect after a restart");
-  if (next.mqtt.uri != config_.mqtt.uri || next.mqtt.client_id != config_.mqtt.client_id)
-    spdlog::warn("reload: mqtt.uri or mqtt.client_id changed; takes effect after a restart");
+  for (const std::string& key : RestartOnlyChanges(config_, next))
+    spdlog::warn("reload: {} changed; takes effect after a restart", key);
   SetLogLevel(next.log.level);
   {
     std::lock_guard lock(pending_mutex_);
