@@ -101,9 +101,14 @@ void Daemon::LogOutcome(std::string_view topic, const IngestOutcome& outcome) {
     case IngestStatus::kDuplicate:
       spdlog::debug("duplicate event for order {} from {} ignored", outcome.detail, topic);
       break;
-    case IngestStatus::kRejected:
-      spdlog::warn("rejected message on {}: {}", topic, outcome.detail);
+    case IngestStatus::kRejected: {
+      std::uint64_t suppressed = 0;
+      bool log = reject_log_.Allow(LogThrottle::Clock::now(), suppressed);
+      if (suppressed > 0)
+        spdlog::warn("{} more rejected messages not logged (see floortrack rejects)", suppressed);
+      if (log) spdlog::warn("rejected message on {}: {}", topic, outcome.detail);
       break;
+    }
   }
 }
 

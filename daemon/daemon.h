@@ -27,6 +27,7 @@
 #include "adapters/sqlite_store.h"
 #include "core/clock.h"
 #include "core/ingest.h"
+#include "daemon/log_throttle.h"
 #include "daemon/service_notifier.h"
 
 namespace floortrack {
@@ -74,6 +75,7 @@ class Daemon {
   std::mutex stop_mutex_;
   std::condition_variable stop_cv_;
   std::optional<ErrorKind> storage_condition_;  // ingest thread: the condition last logged
+  LogThrottle reject_log_{20, std::chrono::seconds(10)};  // ingest thread
   std::atomic<bool> storage_ok_{true};           // mirrors !storage_condition_ for other threads
   std::uint64_t last_logged_stored_ = 0;
   std::uint64_t last_status_stored_ = 0;

@@ -140,6 +140,14 @@ def run_shop_day(checks):
             checks.true("future ts replaced by receive time", f["stage_time"] == f["received_at"], str(f))
             checks.true("future ts flagged", "future" in f["time_source"], str(f))
             check_shop_day(checks, d)
+            # A flood of garbage: every message lands in rejects, the log stays bounded.
+            before = d.reject_count()
+            broker.publish_lines("floor/test/flood", [f"garbage {i}" for i in range(500)])
+            wait_for(lambda: d.reject_count() >= before + 500, 30, "flood rejected")
+            checks.eq("flood: every garbage message stored in rejects", d.reject_count(), before + 500)
+            logged = d.log_text().count("rejected message on")
+            checks.true("flood: reject warnings throttled (<= 40 lines for 509 rejects)", logged <= 40, f"{logged}")
+            checks.true("daemon still running after the flood", d.alive())
             checks.eq("SIGTERM exits 0", d.stop(), 0)
         finally:
             d.stop()
