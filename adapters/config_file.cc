@@ -1,6 +1,7 @@
 #include "adapters/config_file.h"
 
 #include <sys/stat.h>
+#include <toml++/toml.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -10,8 +11,6 @@
 #include <fstream>
 #include <set>
 #include <sstream>
-
-#include <toml++/toml.h>
 
 namespace floortrack {
 namespace {
@@ -32,24 +31,31 @@ class Reader {
   void String(const toml::table& t, const std::string& path, const char* key, std::string& out) {
     const toml::node* n = t.get(key);
     if (!n) return;
-    if (auto v = n->value<std::string>(); v && n->is_string()) out = *v;
-    else Fail(Join(path, key), "must be a string");
+    if (auto v = n->value<std::string>(); v && n->is_string())
+      out = *v;
+    else
+      Fail(Join(path, key), "must be a string");
   }
 
-  void Int(const toml::table& t, const std::string& path, const char* key, int& out, int min, int max) {
+  void Int(const toml::table& t, const std::string& path, const char* key, int& out, int min,
+           int max) {
     const toml::node* n = t.get(key);
     if (!n) return;
     auto v = n->is_integer() ? n->value<std::int64_t>() : std::nullopt;
     if (!v || *v < min || *v > max)
-      Fail(Join(path, key), "must be an integer from " + std::to_string(min) + " to " + std::to_string(max));
-    else out = static_cast<int>(*v);
+      Fail(Join(path, key),
+           "must be an integer from " + std::to_string(min) + " to " + std::to_string(max));
+    else
+      out = static_cast<int>(*v);
   }
 
   void Bool(const toml::table& t, const std::string& path, const char* key, bool& out) {
     const toml::node* n = t.get(key);
     if (!n) return;
-    if (n->is_boolean()) out = *n->value<bool>();
-    else Fail(Join(path, key), "must be true or false");
+    if (n->is_boolean())
+      out = *n->value<bool>();
+    else
+      Fail(Join(path, key), "must be true or false");
   }
 
   void StringList(const toml::table& t, const std::string& path, const char* key,
@@ -60,7 +66,10 @@ class Reader {
     std::vector<std::string> values;
     if (a) {
       for (const toml::node& e : *a) {
-        if (!e.is_string()) { a = nullptr; break; }
+        if (!e.is_string()) {
+          a = nullptr;
+          break;
+        }
         values.push_back(*e.value<std::string>());
       }
     }
@@ -70,7 +79,8 @@ class Reader {
 
   void KnownKeys(const toml::table& t, const std::string& path, std::set<std::string> allowed) {
     for (const auto& [k, v] : t) {
-      if (!allowed.count(std::string(k.str()))) Fail(Join(path, std::string(k.str())), "unknown key");
+      if (!allowed.count(std::string(k.str())))
+        Fail(Join(path, std::string(k.str())), "unknown key");
     }
   }
 
@@ -95,9 +105,10 @@ class Reader {
 };
 
 void ReadMqtt(Reader& r, const toml::table& t, MqttConfig& m) {
-  r.KnownKeys(t, "mqtt", {"uri", "client_id", "topics", "qos", "keep_alive_s", "connect_timeout_s",
-                          "reconnect_min_ms", "reconnect_max_ms", "username", "password_file", "ca_file",
-                          "cert_file", "key_file", "verify_hostname"});
+  r.KnownKeys(t, "mqtt",
+              {"uri", "client_id", "topics", "qos", "keep_alive_s", "connect_timeout_s",
+               "reconnect_min_ms", "reconnect_max_ms", "username", "password_file", "ca_file",
+               "cert_file", "key_file", "verify_hostname"});
   r.String(t, "mqtt", "uri", m.uri);
   r.String(t, "mqtt", "client_id", m.client_id);
   r.StringList(t, "mqtt", "topics", m.topics);
@@ -112,17 +123,20 @@ void ReadMqtt(Reader& r, const toml::table& t, MqttConfig& m) {
   r.String(t, "mqtt", "cert_file", m.cert_file);
   r.String(t, "mqtt", "key_file", m.key_file);
   r.Bool(t, "mqtt", "verify_hostname", m.verify_hostname);
-  if (m.uri.rfind("tcp://", 0) != 0 && m.uri.rfind("ssl://", 0) != 0 && m.uri.rfind("mqtt://", 0) != 0 &&
-      m.uri.rfind("mqtts://", 0) != 0)
+  if (m.uri.rfind("tcp://", 0) != 0 && m.uri.rfind("ssl://", 0) != 0 &&
+      m.uri.rfind("mqtt://", 0) != 0 && m.uri.rfind("mqtts://", 0) != 0)
     r.Fail("mqtt.uri", "must start with tcp://, ssl://, mqtt:// or mqtts://");
-  if (m.client_id.empty() || m.client_id.size() > 23 * 10) r.Fail("mqtt.client_id", "must not be empty");
+  if (m.client_id.empty() || m.client_id.size() > 23 * 10)
+    r.Fail("mqtt.client_id", "must not be empty");
   if (m.topics.empty()) r.Fail("mqtt.topics", "must list at least one topic filter");
   if (m.reconnect_min_ms > m.reconnect_max_ms)
     r.Fail("mqtt.reconnect_min_ms", "must not exceed mqtt.reconnect_max_ms");
   if (!m.password_file.empty() && m.username.empty())
-    r.Fail("mqtt.password_file", "needs mqtt.username (MQTT sends a password only with a user name)");
+    r.Fail("mqtt.password_file",
+           "needs mqtt.username (MQTT sends a password only with a user name)");
   if (!m.UsesTls()) {
-    for (const auto& [key, value] : {std::pair{"mqtt.ca_file", &m.ca_file}, {"mqtt.cert_file", &m.cert_file},
+    for (const auto& [key, value] : {std::pair{"mqtt.ca_file", &m.ca_file},
+                                     {"mqtt.cert_file", &m.cert_file},
                                      {"mqtt.key_file", &m.key_file}})
       if (!value->empty()) r.Fail(key, "is set but mqtt.uri does not use TLS (ssl:// or mqtts://)");
   }
@@ -134,7 +148,8 @@ void ReadMqtt(Reader& r, const toml::table& t, MqttConfig& m) {
 // Reads a secret file; strips trailing newlines (CR or LF).
 Result<std::string> ReadSecretFile(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
-  if (!in) return MakeError(ErrorKind::kNotFound, "cannot read '" + path + "': " + std::strerror(errno));
+  if (!in)
+    return MakeError(ErrorKind::kNotFound, "cannot read '" + path + "': " + std::strerror(errno));
   std::ostringstream text;
   text << in.rdbuf();
   if (in.bad()) return MakeError(ErrorKind::kIo, "cannot read '" + path + "'");
@@ -156,12 +171,14 @@ Result<Config> LoadReferencedFiles(Config config, const std::string& source) {
     if (!secret) return fail("mqtt.password_file", secret.error());
     m.password = std::move(secret).value();
   }
-  for (const auto& [key, path] : {std::pair{"mqtt.ca_file", &m.ca_file}, {"mqtt.cert_file", &m.cert_file},
+  for (const auto& [key, path] : {std::pair{"mqtt.ca_file", &m.ca_file},
+                                  {"mqtt.cert_file", &m.cert_file},
                                   {"mqtt.key_file", &m.key_file}}) {
     if (path->empty()) continue;
     std::ifstream in(*path, std::ios::binary);
     if (!in)
-      return fail(key, MakeError(ErrorKind::kNotFound, "cannot read '" + *path + "': " + std::strerror(errno)));
+      return fail(key, MakeError(ErrorKind::kNotFound,
+                                 "cannot read '" + *path + "': " + std::strerror(errno)));
   }
   return config;
 }
@@ -190,19 +207,22 @@ void ReadRules(Reader& r, const toml::table& root, Rules& rules) {
     auto price = v.value<double>();
     if (!price || !(v.is_number()) || !std::isfinite(*price) || *price < 0)
       r.Fail("material_cost_per_g." + std::string(k.str()), "must be a number >= 0");
-    else rules.material_cost_per_g[std::string(k.str())] = *price;
+    else
+      rules.material_cost_per_g[std::string(k.str())] = *price;
   }
 
   const toml::table* kpi = r.Table(root, "kpi");
   r.KnownKeys(*kpi, "kpi", {"accuracy_failure_reasons"});
-  std::vector<std::string> reasons(rules.accuracy_failure_reasons.begin(), rules.accuracy_failure_reasons.end());
+  std::vector<std::string> reasons(rules.accuracy_failure_reasons.begin(),
+                                   rules.accuracy_failure_reasons.end());
   r.StringList(*kpi, "kpi", "accuracy_failure_reasons", reasons);
   rules.accuracy_failure_reasons = {reasons.begin(), reasons.end()};
 
   const toml::table* ingest = r.Table(root, "ingest");
   r.KnownKeys(*ingest, "ingest", {"max_payload_bytes", "max_future_skew_s"});
   int max_payload = static_cast<int>(rules.limits.max_payload_bytes);
-  int skew_s = static_cast<int>(std::chrono::duration_cast<std::chrono::seconds>(rules.max_future_skew).count());
+  int skew_s = static_cast<int>(
+      std::chrono::duration_cast<std::chrono::seconds>(rules.max_future_skew).count());
   r.Int(*ingest, "ingest", "max_payload_bytes", max_payload, 256, 16 * 1024 * 1024);
   r.Int(*ingest, "ingest", "max_future_skew_s", skew_s, 0, 86400);
   rules.limits.max_payload_bytes = static_cast<std::size_t>(max_payload);
@@ -223,15 +243,18 @@ Result<Config> ParseConfig(std::string_view text, const std::string& source_name
   }
   Config config;
   Reader r(source_name);
-  r.KnownKeys(root, "", {"stages", "mqtt", "storage", "material_cost_per_g", "kpi", "ingest", "log"});
+  r.KnownKeys(root, "",
+              {"stages", "mqtt", "storage", "material_cost_per_g", "kpi", "ingest", "log"});
   ReadMqtt(r, *r.Table(root, "mqtt"), config.mqtt);
   ReadStorage(r, *r.Table(root, "storage"), config.storage);
   ReadRules(r, root, config.rules);
   const toml::table* log = r.Table(root, "log");
   r.KnownKeys(*log, "log", {"level"});
   r.String(*log, "log", "level", config.log.level);
-  static const std::set<std::string> kLevels = {"trace", "debug", "info", "warn", "error", "critical", "off"};
-  if (!kLevels.count(config.log.level)) r.Fail("log.level", "must be one of trace, debug, info, warn, error, critical, off");
+  static const std::set<std::string> kLevels = {"trace", "debug",    "info", "warn",
+                                                "error", "critical", "off"};
+  if (!kLevels.count(config.log.level))
+    r.Fail("log.level", "must be one of trace, debug, info, warn, error, critical, off");
   if (r.failed()) return r.error();
   return config;
 }
@@ -277,7 +300,8 @@ std::vector<std::string> SecurityWarnings(const Config& config, const std::strin
     if ((st.st_mode & readable) != 0) {
       char mode[8];
       std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(st.st_mode & 07777));
-      warnings.push_back(what + " " + path + " (mode " + mode + ") is readable by others; chmod 600 " + path);
+      warnings.push_back(what + " " + path + " (mode " + mode +
+                         ") is readable by others; chmod 600 " + path);
     }
   };
   check("config file", config_path, /*own_group_ok=*/true);

@@ -24,7 +24,7 @@ struct MqttConfig {
   int qos = 1;
   int keep_alive_s = 30;
   int connect_timeout_s = 10;
-  int reconnect_min_ms = 250;    // first retry delay; doubles up to reconnect_max_ms
+  int reconnect_min_ms = 250;  // first retry delay; doubles up to reconnect_max_ms
   int reconnect_max_ms = 30000;
   // Credentials (docs/security.md). The password is read from password_file
   // by LoadConfig (trailing newline stripped); it is never logged.

@@ -1,7 +1,6 @@
 #include "adapters/json_payload_decoder.h"
 
 #include <cstdint>
-
 #include <nlohmann/json.hpp>
 
 namespace floortrack {
@@ -69,7 +68,8 @@ class LimitCheck final : public nlohmann::json_sax<json> {
 // Typed field extraction. Each returns false (with `error` set) on a type mismatch.
 class FieldReader {
  public:
-  FieldReader(const json& object, std::string prefix) : object_(object), prefix_(std::move(prefix)) {}
+  FieldReader(const json& object, std::string prefix)
+      : object_(object), prefix_(std::move(prefix)) {}
   const std::string& error() const { return error_; }
 
   bool String(const char* name, std::optional<std::string>& out) {
@@ -96,11 +96,14 @@ class FieldReader {
   bool Time(const char* name, std::optional<RawTime>& out) {
     const json* v = Find(name);
     if (!v) return true;
-    bool too_big = v->is_number_unsigned() &&
-                   v->get<std::uint64_t>() > static_cast<std::uint64_t>(INT64_MAX);
-    if (v->is_string()) out = v->get<std::string>();
-    else if (v->is_number_integer() && !too_big) out = v->get<std::int64_t>();
-    else return TypeError(name, "RFC 3339 text or integer epoch milliseconds");
+    bool too_big =
+        v->is_number_unsigned() && v->get<std::uint64_t>() > static_cast<std::uint64_t>(INT64_MAX);
+    if (v->is_string())
+      out = v->get<std::string>();
+    else if (v->is_number_integer() && !too_big)
+      out = v->get<std::int64_t>();
+    else
+      return TypeError(name, "RFC 3339 text or integer epoch milliseconds");
     return true;
   }
   const json* Object(const char* name) {
@@ -131,7 +134,8 @@ class FieldReader {
 Result<MaterialFields> ReadMaterial(const json& object) {
   MaterialFields m;
   FieldReader r(object, "material.");
-  bool ok = r.String("type", m.type) && r.Number("used_g", m.used_g) && r.Number("scrap_g", m.scrap_g);
+  bool ok =
+      r.String("type", m.type) && r.Number("used_g", m.used_g) && r.Number("scrap_g", m.scrap_g);
   if (!ok) return Invalid(r.error());
   return m;
 }

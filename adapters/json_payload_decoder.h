@@ -13,7 +13,8 @@ namespace floortrack {
 
 class JsonPayloadDecoder final : public PayloadDecoder {
  public:
-  Result<EventFields> Decode(std::string_view payload, const Limits& limits) const noexcept override;
+  Result<EventFields> Decode(std::string_view payload,
+                             const Limits& limits) const noexcept override;
 };
 
 }  // namespace floortrack

@@ -1,14 +1,14 @@
 #include "adapters/mqtt_source.h"
 
-#include "adapters/paho_diagnosis.h"
+#include <mqtt/async_client.h>
+#include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <asio/post.hpp>
 #include <chrono>
 #include <cstdlib>
 
-#include <asio/post.hpp>
-#include <mqtt/async_client.h>
-#include <spdlog/spdlog.h>
+#include "adapters/paho_diagnosis.h"
 
 namespace floortrack {
 
@@ -83,12 +83,10 @@ void MqttSource::Post(std::function<void()> fn) {
 void MqttSource::Start(MessageHandler handler) {
   handler_ = std::move(handler);
   // Callbacks first: a resumed session delivers queued messages right after CONNACK.
-  client_->set_message_callback([this](mqtt::const_message_ptr msg) {
-    Deliver(msg->get_topic(), msg->get_payload());
-  });
-  client_->set_connection_lost_handler([this](const std::string& cause) {
-    Post([this, cause] { OnConnectionLost(cause); });
-  });
+  client_->set_message_callback(
+      [this](mqtt::const_message_ptr msg) { Deliver(msg->get_topic(), msg->get_payload()); });
+  client_->set_connection_lost_handler(
+      [this](const std::string& cause) { Post([this, cause] { OnConnectionLost(cause); }); });
   Connect();
 }
 
@@ -107,7 +105,8 @@ void MqttSource::Connect() {
                    .enable_server_cert_auth(true)
                    .verify(config_.verify_hostname)
                    .finalize();
-    if (!config_.ca_file.empty()) ssl.set_trust_store(config_.ca_file);  // else the system trust store
+    if (!config_.ca_file.empty())
+      ssl.set_trust_store(config_.ca_file);  // else the system trust store
     if (!config_.cert_file.empty()) {
       ssl.set_key_store(config_.cert_file);
       ssl.set_private_key(config_.key_file);
@@ -181,7 +180,8 @@ void MqttSource::OnConnectFailed(const std::string& why) {
   if (why.find("certificate is not trusted") != std::string::npos)
     hint = config_.ca_file.empty() ? " by the system trust store (mqtt.ca_file is empty)"
                                    : " by mqtt.ca_file " + config_.ca_file;
-  spdlog::warn("cannot connect to MQTT broker {}: {}{}; retrying in {} ms", config_.uri, why, hint, backoff_ms_);
+  spdlog::warn("cannot connect to MQTT broker {}: {}{}; retrying in {} ms", config_.uri, why, hint,
+               backoff_ms_);
   ScheduleReconnect();
 }
 
@@ -222,9 +222,10 @@ void MqttSource::Deliver(const std::string& topic, const std::string& payload) {
     spdlog::critical("message handler failed on topic {}", topic);
   }
   if (durable) return;
-  spdlog::critical("a message on {} could not be stored; exiting without acknowledging it so the "
-                   "broker redelivers it",
-                   topic);
+  spdlog::critical(
+      "a message on {} could not be stored; exiting without acknowledging it so the "
+      "broker redelivers it",
+      topic);
   spdlog::default_logger()->flush();
   std::_Exit(EXIT_FAILURE);
 }
@@ -233,7 +234,8 @@ void MqttSource::Stop() {
   stopping_ = true;
   reconnect_timer_.cancel();
   try {
-    if (client_->is_connected()) client_->disconnect(std::chrono::seconds(2))->wait_for(std::chrono::seconds(5));
+    if (client_->is_connected())
+      client_->disconnect(std::chrono::seconds(2))->wait_for(std::chrono::seconds(5));
   } catch (const mqtt::exception& e) {
     spdlog::warn("MQTT disconnect: {}", e.what());
   }

@@ -23,15 +23,14 @@
 // must be called from the io_context's thread; Connected() from any thread.
 #pragma once
 
+#include <asio/io_context.hpp>
+#include <asio/steady_timer.hpp>
 #include <atomic>
 #include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
 #include <vector>
-
-#include <asio/io_context.hpp>
-#include <asio/steady_timer.hpp>
 
 #include "adapters/config_file.h"
 #include "core/message_source.h"

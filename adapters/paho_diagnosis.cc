@@ -1,11 +1,11 @@
 #include "adapters/paho_diagnosis.h"
 
+#include <MQTTAsync.h>
+#include <mqtt/exception.h>
+
 #include <mutex>
 #include <optional>
 #include <string_view>
-
-#include <MQTTAsync.h>
-#include <mqtt/exception.h>
 
 namespace floortrack {
 namespace {
@@ -13,12 +13,18 @@ namespace {
 // MQTT 3.1.1 CONNACK return codes (Paho passes them through as the failure code).
 const char* ConnackText(int rc) {
   switch (rc) {
-    case 1: return "unacceptable protocol version";
-    case 2: return "client identifier rejected (mqtt.client_id)";
-    case 3: return "server unavailable";
-    case 4: return "bad user name or password (mqtt.username, mqtt.password_file)";
-    case 5: return "not authorized (bad user name or password, or no access for mqtt.username)";
-    default: return nullptr;
+    case 1:
+      return "unacceptable protocol version";
+    case 2:
+      return "client identifier rejected (mqtt.client_id)";
+    case 3:
+      return "server unavailable";
+    case 4:
+      return "bad user name or password (mqtt.username, mqtt.password_file)";
+    case 5:
+      return "not authorized (bad user name or password, or no access for mqtt.username)";
+    default:
+      return nullptr;
   }
 }
 
@@ -53,24 +59,28 @@ void PahoTrace(enum MQTTASYNC_TRACE_LEVELS, char* message) {
   std::lock_guard lock(g_trace_mutex);
   if (auto alert = after("SSL alert write:fatal:")) {
     // We aborted the handshake: OpenSSL rejected the broker's certificate.
-    SetFailure("TLS handshake failed: certificate verify failed (TLS alert \"" + std::string(*alert) +
-               "\"): the broker's certificate is not trusted");
+    SetFailure("TLS handshake failed: certificate verify failed (TLS alert \"" +
+               std::string(*alert) + "\"): the broker's certificate is not trusted");
   } else if (auto alert = after("SSL alert read:fatal:")) {
-    SetFailure("TLS handshake failed: the broker aborted the handshake (TLS alert \"" + std::string(*alert) +
+    SetFailure("TLS handshake failed: the broker aborted the handshake (TLS alert \"" +
+               std::string(*alert) +
                "\"; does it require a client certificate, mqtt.cert_file/mqtt.key_file?)");
   } else if (auto host = after("X509_check_host for hostname ")) {
     g_host_mismatch = std::string(host->substr(0, host->find(" failed")));
   } else if (auto ip = after("rc from X509_check_ip_asc is ")) {
     if (*ip != "1" && !g_host_mismatch.empty())
-      SetFailure("TLS handshake failed: certificate verify failed: host name mismatch: the broker's "
-                 "certificate is not valid for " + g_host_mismatch + " (see mqtt.verify_hostname)");
+      SetFailure(
+          "TLS handshake failed: certificate verify failed: host name mismatch: the broker's "
+          "certificate is not valid for " +
+          g_host_mismatch + " (see mqtt.verify_hostname)");
     g_host_mismatch.clear();
   } else if (after("SSL handshake started")) {
     g_tls = Tls::kStarted;
   } else if (after("SSL handshake done")) {
     g_tls = Tls::kDone;
   } else if (auto socket_error = after("Socket error ")) {
-    SetFailure("network error: " + std::string(socket_error->substr(0, socket_error->find(" in "))));
+    SetFailure("network error: " +
+               std::string(socket_error->substr(0, socket_error->find(" in "))));
   }
 }
 
@@ -106,9 +116,11 @@ void EndConnectDiagnosis() { MQTTAsync_setTraceLevel(MQTTASYNC_TRACE_FATAL); }
 std::string DescribeConnectFailure(int rc) {
   if (const char* text = ConnackText(rc)) return std::string("broker refused: ") + text;
   if (std::string traced = ConnectTraceFailure(); !traced.empty()) return traced;
-  if (rc == MQTTASYNC_FAILURE) return "broker not reachable (connection refused, unreachable or timed out)";
+  if (rc == MQTTASYNC_FAILURE)
+    return "broker not reachable (connection refused, unreachable or timed out)";
   std::string paho = mqtt::exception::error_str(rc);
-  return "connect failed (Paho return code " + std::to_string(rc) + (paho.empty() ? "" : ": " + paho) + ")";
+  return "connect failed (Paho return code " + std::to_string(rc) +
+         (paho.empty() ? "" : ": " + paho) + ")";
 }
 
 }  // namespace floortrack

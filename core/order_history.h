@@ -19,9 +19,9 @@
 namespace floortrack {
 
 struct OrderFilter {
-  bool open_only = false;                // not yet shipped
-  std::optional<TimePoint> since;        // last activity (stage time) at or after
-  std::size_t limit = 0;                 // 0 = no limit
+  bool open_only = false;          // not yet shipped
+  std::optional<TimePoint> since;  // last activity (stage time) at or after
+  std::size_t limit = 0;           // 0 = no limit
 };
 
 class OrderHistory {

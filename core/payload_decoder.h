@@ -17,7 +17,8 @@ namespace floortrack {
 class PayloadDecoder {
  public:
   virtual ~PayloadDecoder() = default;
-  virtual Result<EventFields> Decode(std::string_view payload, const Limits& limits) const noexcept = 0;
+  virtual Result<EventFields> Decode(std::string_view payload,
+                                     const Limits& limits) const noexcept = 0;
 };
 
 // Derives the deduplication key of an event without event_id from its topic

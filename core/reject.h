@@ -12,8 +12,8 @@ namespace floortrack {
 struct Reject {
   std::string topic;
   TimePoint received_at{};
-  std::string reason;       // one line, names the field and the problem
-  std::string raw_payload;  // first Limits::max_reject_payload_bytes bytes
+  std::string reason;            // one line, names the field and the problem
+  std::string raw_payload;       // first Limits::max_reject_payload_bytes bytes
   std::size_t payload_size = 0;  // size of the whole payload as received
 };
 

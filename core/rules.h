@@ -17,11 +17,11 @@ namespace floortrack {
 
 struct Limits {
   std::size_t max_payload_bytes = 64 * 1024;
-  std::size_t max_string_bytes = 256;     // any one string field
-  std::size_t max_event_id_bytes = 128;   // event_id
-  std::size_t max_order_id_bytes = 64;    // order_id
-  std::size_t max_depth = 8;              // JSON nesting depth
-  std::size_t max_fields = 64;            // members + elements in one payload
+  std::size_t max_string_bytes = 256;           // any one string field
+  std::size_t max_event_id_bytes = 128;         // event_id
+  std::size_t max_order_id_bytes = 64;          // order_id
+  std::size_t max_depth = 8;                    // JSON nesting depth
+  std::size_t max_fields = 64;                  // members + elements in one payload
   std::size_t max_reject_payload_bytes = 4096;  // raw bytes kept per reject
   // Plausibility bounds that keep sums finite: no workshop pours 100 kg into
   // one piece or books a billion on one order.

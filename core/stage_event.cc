@@ -4,9 +4,12 @@ namespace floortrack {
 
 const char* ToString(StageResult r) {
   switch (r) {
-    case StageResult::kPass: return "pass";
-    case StageResult::kFail: return "fail";
-    case StageResult::kNone: break;
+    case StageResult::kPass:
+      return "pass";
+    case StageResult::kFail:
+      return "fail";
+    case StageResult::kNone:
+      break;
   }
   return "";
 }

@@ -73,11 +73,16 @@ std::optional<TimePoint> ParseRelative(std::string_view text, TimePoint now) {
   if (n < 0) return std::nullopt;
   using namespace std::chrono;
   switch (text.back()) {
-    case 'm': return now - minutes(n);
-    case 'h': return now - hours(n);
-    case 'd': return now - days(n);
-    case 'w': return now - weeks(n);
-    default: return std::nullopt;
+    case 'm':
+      return now - minutes(n);
+    case 'h':
+      return now - hours(n);
+    case 'd':
+      return now - days(n);
+    case 'w':
+      return now - weeks(n);
+    default:
+      return std::nullopt;
   }
 }
 
@@ -100,8 +105,8 @@ std::optional<TimePoint> ParseRfc3339(std::string_view s) {
   auto offset = ParseOffset(s, pos);
   if (!offset || pos != s.size()) return std::nullopt;
   using namespace std::chrono;
-  TimePoint local = time_point_cast<Millis>(*date + hours(hh) + minutes(mm) + seconds(ss)) +
-                    Millis(*ms);
+  TimePoint local =
+      time_point_cast<Millis>(*date + hours(hh) + minutes(mm) + seconds(ss)) + Millis(*ms);
   return local - minutes(*offset);
 }
 

@@ -32,9 +32,11 @@ Result<Material> ToMaterial(const MaterialFields& m, const Rules& rules, double&
   double used = *m.used_g, scrap = m.scrap_g.value_or(0.0);
   const double max = rules.limits.max_material_g;
   if (!std::isfinite(used) || used < 0 || used > max)
-    return Invalid("field 'material.used_g' must be from 0 to " + std::to_string(static_cast<long>(max)));
+    return Invalid("field 'material.used_g' must be from 0 to " +
+                   std::to_string(static_cast<long>(max)));
   if (!std::isfinite(scrap) || scrap < 0 || scrap > max)
-    return Invalid("field 'material.scrap_g' must be from 0 to " + std::to_string(static_cast<long>(max)));
+    return Invalid("field 'material.scrap_g' must be from 0 to " +
+                   std::to_string(static_cast<long>(max)));
   if (scrap > used) return Invalid("field 'material.scrap_g' exceeds 'material.used_g'");
   auto price = rules.material_cost_per_g.find(*m.type);
   cost = price == rules.material_cost_per_g.end() ? 0.0 : used * price->second;
@@ -46,12 +48,14 @@ Status CheckIdentity(const EventFields& f, const Rules& rules) {
   if (!IsValidOrderId(*f.order_id, rules.limits.max_order_id_bytes))
     return Invalid("field 'order_id' must be 1-64 characters of [A-Za-z0-9._:-]");
   if (!f.stage) return Invalid("field 'stage' is missing");
-  if (rules.StageIndex(*f.stage) < 0) return Invalid("field 'stage' is not a known stage: '" + *f.stage + "'");
+  if (rules.StageIndex(*f.stage) < 0)
+    return Invalid("field 'stage' is not a known stage: '" + *f.stage + "'");
   if (f.event_id && (f.event_id->empty() || f.event_id->size() > rules.limits.max_event_id_bytes))
     return Invalid("field 'event_id' must be 1-128 characters");
   if (f.result && *f.result != "pass" && *f.result != "fail")
     return Invalid("field 'result' must be \"pass\" or \"fail\"");
-  if (f.value && (!std::isfinite(*f.value) || *f.value < 0 || *f.value > rules.limits.max_order_value))
+  if (f.value &&
+      (!std::isfinite(*f.value) || *f.value < 0 || *f.value > rules.limits.max_order_value))
     return Invalid("field 'value' must be a number from 0 to " +
                    std::to_string(static_cast<long>(rules.limits.max_order_value)));
   return Ok{};
@@ -125,13 +129,23 @@ bool IsValidUtf8(std::string_view s) {
   std::size_t n = s.size(), i = 0;
   while (i < n) {
     unsigned char c = p[i];
-    if (c < 0x80) { ++i; continue; }
+    if (c < 0x80) {
+      ++i;
+      continue;
+    }
     int len;
     unsigned cp;
-    if ((c & 0xE0) == 0xC0) { len = 2; cp = c & 0x1F; }
-    else if ((c & 0xF0) == 0xE0) { len = 3; cp = c & 0x0F; }
-    else if ((c & 0xF8) == 0xF0) { len = 4; cp = c & 0x07; }
-    else return false;
+    if ((c & 0xE0) == 0xC0) {
+      len = 2;
+      cp = c & 0x1F;
+    } else if ((c & 0xF0) == 0xE0) {
+      len = 3;
+      cp = c & 0x0F;
+    } else if ((c & 0xF8) == 0xF0) {
+      len = 4;
+      cp = c & 0x07;
+    } else
+      return false;
     if (i + len > n) return false;
     for (int k = 1; k < len; ++k) {
       if ((p[i + k] & 0xC0) != 0x80) return false;

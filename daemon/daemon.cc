@@ -1,8 +1,8 @@
 #include "daemon/daemon.h"
 
-#include <csignal>
-
 #include <spdlog/spdlog.h>
+
+#include <csignal>
 
 #include "adapters/event_key.h"
 #include "daemon/logging.h"
@@ -39,7 +39,8 @@ void Daemon::Start() {
   WaitForSignal();
   Every(stats_timer_, kStatsInterval, &Daemon::LogStats);
   Every(status_timer_, kStatusInterval, &Daemon::UpdateStatus);
-  if (auto period = notifier_.watchdog_period()) Every(watchdog_timer_, *period, &Daemon::PingWatchdog);
+  if (auto period = notifier_.watchdog_period())
+    Every(watchdog_timer_, *period, &Daemon::PingWatchdog);
   source_.OnStateChange([this](bool subscribed) { OnLinkChange(subscribed); });
   source_.Start([this](std::string_view topic, std::string_view payload) {
     return HandleMessage(topic, payload);
@@ -72,9 +73,10 @@ bool Daemon::WaitOutStorageError(const Error& error, std::chrono::milliseconds& 
     return false;
   }
   if (storage_condition_ != error.kind) {
-    spdlog::error("storage unavailable ({}): {}; holding ingest and retrying, nothing is acknowledged "
-                  "until it is stored",
-                  ToString(error.kind), error.message);
+    spdlog::error(
+        "storage unavailable ({}): {}; holding ingest and retrying, nothing is acknowledged "
+        "until it is stored",
+        ToString(error.kind), error.message);
     storage_condition_ = error.kind;
     storage_ok_ = false;
   }
@@ -159,7 +161,8 @@ void Daemon::Reload() {
   if (next.mqtt.topics != config_.mqtt.topics) source_.SetTopics(next.mqtt.topics);
   // Broker credentials/TLS files (password re-read by LoadConfig): used from the next connect.
   source_.SetSecurity(next.mqtt);
-  for (const auto& warning : SecurityWarnings(next, config_path_)) spdlog::warn("reload: {}", warning);
+  for (const auto& warning : SecurityWarnings(next, config_path_))
+    spdlog::warn("reload: {}", warning);
   config_.rules = next.rules;
   config_.mqtt.topics = next.mqtt.topics;
   config_.log = next.log;
@@ -179,7 +182,8 @@ void Daemon::OnLinkChange(bool subscribed) {
   notifier_.Status(StatusLine(0));
 }
 
-void Daemon::Every(asio::steady_timer& timer, std::chrono::milliseconds period, void (Daemon::*tick)()) {
+void Daemon::Every(asio::steady_timer& timer, std::chrono::milliseconds period,
+                   void (Daemon::*tick)()) {
   timer.expires_after(period);
   timer.async_wait([this, &timer, period, tick](const std::error_code& ec) {
     if (ec || stopping_) return;
@@ -209,8 +213,8 @@ void Daemon::LogStats() {
   const IngestCounters& c = ingest_.counters();
   std::uint64_t stored = c.stored.load();
   spdlog::info("{}; events stored {} (+{}), duplicates {}, rejects {}",
-               source_.Connected() ? "connected" : "not connected", stored, stored - last_logged_stored_,
-               c.duplicates.load(), c.rejected.load());
+               source_.Connected() ? "connected" : "not connected", stored,
+               stored - last_logged_stored_, c.duplicates.load(), c.rejected.load());
   last_logged_stored_ = stored;
 }
 

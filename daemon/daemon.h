@@ -9,6 +9,9 @@
 // Everything except HandleMessage() runs on the io_context thread.
 #pragma once
 
+#include <asio/io_context.hpp>
+#include <asio/signal_set.hpp>
+#include <asio/steady_timer.hpp>
 #include <atomic>
 #include <condition_variable>
 #include <memory>
@@ -16,10 +19,6 @@
 #include <optional>
 #include <string>
 #include <string_view>
-
-#include <asio/io_context.hpp>
-#include <asio/signal_set.hpp>
-#include <asio/steady_timer.hpp>
 
 #include "adapters/config_file.h"
 #include "adapters/json_payload_decoder.h"
@@ -76,7 +75,7 @@ class Daemon {
   std::condition_variable stop_cv_;
   std::optional<ErrorKind> storage_condition_;  // ingest thread: the condition last logged
   LogThrottle reject_log_{20, std::chrono::seconds(10)};  // ingest thread
-  std::atomic<bool> storage_ok_{true};           // mirrors !storage_condition_ for other threads
+  std::atomic<bool> storage_ok_{true};  // mirrors !storage_condition_ for other threads
   std::uint64_t last_logged_stored_ = 0;
   std::uint64_t last_status_stored_ = 0;
 };

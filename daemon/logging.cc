@@ -1,12 +1,12 @@
 #include "daemon/logging.h"
 
-#include <cstdlib>
-#include <cstring>
-#include <memory>
-
 #include <spdlog/pattern_formatter.h>
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
+
+#include <cstdlib>
+#include <cstring>
+#include <memory>
 
 namespace floortrack {
 namespace {
@@ -14,7 +14,8 @@ namespace {
 // "%*": the syslog priority of the message, as journald reads it from stderr.
 class SyslogPriorityFlag final : public spdlog::custom_flag_formatter {
  public:
-  void format(const spdlog::details::log_msg& msg, const std::tm&, spdlog::memory_buf_t& dest) override {
+  void format(const spdlog::details::log_msg& msg, const std::tm&,
+              spdlog::memory_buf_t& dest) override {
     static constexpr const char* kPriority[] = {"<7>", "<7>", "<6>", "<4>", "<3>", "<2>", "<6>"};
     const char* p = kPriority[static_cast<int>(msg.level)];
     dest.append(p, p + std::strlen(p));

@@ -1,12 +1,12 @@
 // floortrackd: subscribes to the shop floor's MQTT topics and stores every
 // stage event durably. See docs/operations.md.
-#include <cstdio>
-#include <exception>
-#include <string>
+#include <spdlog/spdlog.h>
 
 #include <CLI/CLI.hpp>
 #include <asio/io_context.hpp>
-#include <spdlog/spdlog.h>
+#include <cstdio>
+#include <exception>
+#include <string>
 
 #include "adapters/config_file.h"
 #include "adapters/sqlite_store.h"
@@ -48,9 +48,11 @@ int Run(const std::string& config_path, const std::string& log_level) {
   if (!log_level.empty()) config.log.level = log_level;
   floortrack::ConfigureLogging(config.log.level);
   // Secrets readable by others (config, password file, TLS key): warn only.
-  for (const auto& warning : floortrack::SecurityWarnings(config, config_path)) spdlog::warn("{}", warning);
+  for (const auto& warning : floortrack::SecurityWarnings(config, config_path))
+    spdlog::warn("{}", warning);
 
-  auto store = floortrack::SqliteStore::OpenForWriting(ToStoreOptions(config.storage), config.rules);
+  auto store =
+      floortrack::SqliteStore::OpenForWriting(ToStoreOptions(config.storage), config.rules);
   if (!store) {
     spdlog::critical("cannot open database: {}", store.error().message);
     return kExitStorage;
@@ -72,7 +74,8 @@ int main(int argc, char** argv) {
   std::string check_path;
   std::string log_level;
   app.add_option("-c,--config", config_path, "configuration file")->capture_default_str();
-  app.add_option("--check-config", check_path, "validate FILE, print problems, exit 0 (valid) or 1");
+  app.add_option("--check-config", check_path,
+                 "validate FILE, print problems, exit 0 (valid) or 1");
   app.add_option("--log-level", log_level, "override [log] level")
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "critical", "off"}));
   app.set_version_flag("--version", std::string("floortrackd ") + FLOORTRACK_VERSION);

@@ -1,9 +1,9 @@
 #include "daemon/service_notifier.h"
 
-#include <cstdlib>
-
 #include <spdlog/spdlog.h>
 #include <systemd/sd-daemon.h>
+
+#include <cstdlib>
 
 namespace floortrack {
 
@@ -20,9 +20,7 @@ void ServiceNotifier::Send(const std::string& state) {
   if (rc < 0) spdlog::debug("sd_notify failed: {}", rc);
 }
 
-void ServiceNotifier::Ready(const std::string& status) {
-  Send("READY=1\nSTATUS=" + status);
-}
+void ServiceNotifier::Ready(const std::string& status) { Send("READY=1\nSTATUS=" + status); }
 
 void ServiceNotifier::Status(const std::string& status) { Send("STATUS=" + status); }
 void ServiceNotifier::Watchdog() { Send("WATCHDOG=1"); }

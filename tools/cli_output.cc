@@ -9,7 +9,9 @@ namespace {
 using nlohmann::json;
 
 json OptionalNumber(const std::optional<double>& v) { return v ? json(*v) : json(nullptr); }
-json OptionalTime(const std::optional<TimePoint>& t) { return t ? json(FormatRfc3339(*t)) : json(nullptr); }
+json OptionalTime(const std::optional<TimePoint>& t) {
+  return t ? json(FormatRfc3339(*t)) : json(nullptr);
+}
 
 double Hours(Millis d) { return static_cast<double>(d.count()) / 3'600'000.0; }
 
@@ -24,16 +26,20 @@ std::string TimeOrDash(const std::optional<TimePoint>& t) { return t ? FormatRfc
 
 // Turnaround for shipped orders; age since confirmation (or first activity) for open ones.
 std::pair<const char*, double> Duration(const OrderSummary& o, TimePoint now) {
-  if (o.shipped_at && o.confirmed_at) return {"turnaround_hours", Hours(*o.shipped_at - *o.confirmed_at)};
+  if (o.shipped_at && o.confirmed_at)
+    return {"turnaround_hours", Hours(*o.shipped_at - *o.confirmed_at)};
   TimePoint from = o.confirmed_at.value_or(o.current_stage_at);
   return {"age_hours", Hours(now - from)};
 }
 
 const char* TimeSourceName(TimeSource s) {
   switch (s) {
-    case TimeSource::kDevice: return "device";
-    case TimeSource::kReceivedNoTs: return "received";
-    case TimeSource::kReceivedFuture: return "received (device ts in the future)";
+    case TimeSource::kDevice:
+      return "device";
+    case TimeSource::kReceivedNoTs:
+      return "received";
+    case TimeSource::kReceivedFuture:
+      return "received (device ts in the future)";
   }
   return "";
 }
@@ -43,7 +49,8 @@ const char* TimeSourceName(TimeSource s) {
 json KpiJson(const KpiReport& r) {
   const TurnaroundStats& t = r.turnaround;
   return json{
-      {"window", {{"since", OptionalTime(r.window.since)}, {"until", OptionalTime(r.window.until)}}},
+      {"window",
+       {{"since", OptionalTime(r.window.since)}, {"until", OptionalTime(r.window.until)}}},
       {"orders", {{"confirmed", r.confirmed}, {"shipped", r.shipped}, {"open", r.open}}},
       {"turnaround_hours",
        {{"count", t.count},
@@ -65,12 +72,14 @@ json KpiJson(const KpiReport& r) {
 std::string KpiTable(const KpiReport& r) {
   std::ostringstream out;
   const TurnaroundStats& t = r.turnaround;
-  out << "window               " << TimeOrDash(r.window.since) << " .. " << TimeOrDash(r.window.until) << "\n"
+  out << "window               " << TimeOrDash(r.window.since) << " .. "
+      << TimeOrDash(r.window.until) << "\n"
       << "orders confirmed     " << r.confirmed << "\n"
       << "orders shipped       " << r.shipped << "\n"
       << "orders open          " << r.open << "\n"
-      << "turnaround (hours)   n=" << t.count << "  mean " << Fixed(t.mean) << "  p50 " << Fixed(t.p50)
-      << "  p90 " << Fixed(t.p90) << "  p95 " << Fixed(t.p95) << "  max " << Fixed(t.max) << "\n"
+      << "turnaround (hours)   n=" << t.count << "  mean " << Fixed(t.mean) << "  p50 "
+      << Fixed(t.p50) << "  p90 " << Fixed(t.p90) << "  p95 " << Fixed(t.p95) << "  max "
+      << Fixed(t.max) << "\n"
       << "material yield       " << Fixed(r.material_yield_pct, " %") << "\n"
       << "material cost        " << Fixed(r.material_cost_pct, " % of revenue") << "\n"
       << "order accuracy       " << Fixed(r.order_accuracy_pct, " %") << "\n"
@@ -92,7 +101,10 @@ json StatusJson(const OrderSummary& o, const std::vector<StageEvent>& timeline, 
            {"result", ToString(e.result)}};
     if (!e.defect.empty()) j["defect"] = e.defect;
     if (!e.reason.empty()) j["reason"] = e.reason;
-    if (e.material) j["material"] = {{"type", e.material->type}, {"used_g", e.material->used_g}, {"scrap_g", e.material->scrap_g}};
+    if (e.material)
+      j["material"] = {{"type", e.material->type},
+                       {"used_g", e.material->used_g},
+                       {"scrap_g", e.material->scrap_g}};
     events.push_back(std::move(j));
   }
   auto [label, hours] = Duration(o, now);
@@ -106,14 +118,16 @@ json StatusJson(const OrderSummary& o, const std::vector<StageEvent>& timeline, 
               {"timeline", std::move(events)}};
 }
 
-std::string StatusTable(const OrderSummary& o, const std::vector<StageEvent>& timeline, TimePoint now) {
+std::string StatusTable(const OrderSummary& o, const std::vector<StageEvent>& timeline,
+                        TimePoint now) {
   std::ostringstream out;
   auto [label, hours] = Duration(o, now);
   out << "order " << o.order_id << (o.confirmed_at ? "" : " (unconfirmed)") << "\n"
       << "current stage: " << o.current_stage << "\n"
       << (o.shipped_at ? "turnaround: " : "age: ") << Fixed(hours, " h") << "\n\n";
   char line[512];
-  std::snprintf(line, sizeof line, "%-14s %-24s %-24s %-16s %s\n", "STAGE", "STAGE TIME", "RECEIVED", "STATION", "RESULT");
+  std::snprintf(line, sizeof line, "%-14s %-24s %-24s %-16s %s\n", "STAGE", "STAGE TIME",
+                "RECEIVED", "STATION", "RESULT");
   out << line;
   for (const StageEvent& e : timeline) {
     std::string result = ToString(e.result);
@@ -122,7 +136,8 @@ std::string StatusTable(const OrderSummary& o, const std::vector<StageEvent>& ti
     if (e.time_source == TimeSource::kReceivedFuture) result += " [device ts in the future]";
     std::snprintf(line, sizeof line, "%-14s %-24s %-24s %-16s %s\n", e.stage.c_str(),
                   FormatRfc3339(e.stage_time).c_str(), FormatRfc3339(e.received_at).c_str(),
-                  e.station.empty() ? "-" : e.station.c_str(), result.empty() ? "-" : result.c_str());
+                  e.station.empty() ? "-" : e.station.c_str(),
+                  result.empty() ? "-" : result.c_str());
     out << line;
   }
   return out.str();
@@ -145,14 +160,16 @@ json OrdersJson(const std::vector<OrderSummary>& orders, TimePoint now) {
 std::string OrdersTable(const std::vector<OrderSummary>& orders, TimePoint now) {
   std::ostringstream out;
   char line[256];
-  std::snprintf(line, sizeof line, "%-24s %-12s %-24s %s\n", "ORDER", "STAGE", "LAST ACTIVITY", "AGE/TURNAROUND");
+  std::snprintf(line, sizeof line, "%-24s %-12s %-24s %s\n", "ORDER", "STAGE", "LAST ACTIVITY",
+                "AGE/TURNAROUND");
   out << line;
   for (const OrderSummary& o : orders) {
     auto [label, hours] = Duration(o, now);
     std::string duration = Fixed(hours, " h") + (o.shipped_at ? " turnaround" : " open");
     if (!o.confirmed_at) duration += " (unconfirmed)";
-    std::snprintf(line, sizeof line, "%-24s %-12s %-24s %s\n", o.order_id.c_str(), o.current_stage.c_str(),
-                  FormatRfc3339(o.current_stage_at).c_str(), duration.c_str());
+    std::snprintf(line, sizeof line, "%-24s %-12s %-24s %s\n", o.order_id.c_str(),
+                  o.current_stage.c_str(), FormatRfc3339(o.current_stage_at).c_str(),
+                  duration.c_str());
     out << line;
   }
   out << orders.size() << " orders\n";
@@ -175,8 +192,8 @@ json RejectsJson(const std::vector<Reject>& rejects, std::uint64_t total) {
 std::string RejectsTable(const std::vector<Reject>& rejects, std::uint64_t total) {
   std::ostringstream out;
   for (const Reject& r : rejects) {
-    out << FormatRfc3339(r.received_at) << "  " << r.topic << "  " << r.reason << "  (" << r.payload_size
-        << " bytes)\n";
+    out << FormatRfc3339(r.received_at) << "  " << r.topic << "  " << r.reason << "  ("
+        << r.payload_size << " bytes)\n";
   }
   out << rejects.size() << " shown, " << total << " rejected in all\n";
   return out.str();

@@ -4,10 +4,9 @@
 // interface scripts rely on (docs/cli.md). Thread-safe.
 #pragma once
 
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "core/kpi.h"
 #include "core/order_summary.h"
@@ -19,8 +18,10 @@ namespace floortrack::cli {
 nlohmann::json KpiJson(const KpiReport& report);
 std::string KpiTable(const KpiReport& report);
 
-nlohmann::json StatusJson(const OrderSummary& order, const std::vector<StageEvent>& timeline, TimePoint now);
-std::string StatusTable(const OrderSummary& order, const std::vector<StageEvent>& timeline, TimePoint now);
+nlohmann::json StatusJson(const OrderSummary& order, const std::vector<StageEvent>& timeline,
+                          TimePoint now);
+std::string StatusTable(const OrderSummary& order, const std::vector<StageEvent>& timeline,
+                        TimePoint now);
 
 nlohmann::json OrdersJson(const std::vector<OrderSummary>& orders, TimePoint now);
 std::string OrdersTable(const std::vector<OrderSummary>& orders, TimePoint now);

@@ -1,10 +1,9 @@
 // floortrack: the technicians' CLI. Reads the database read-only and never
 // blocks the daemon; works while the daemon is down. See docs/cli.md.
+#include <CLI/CLI.hpp>
 #include <cstdio>
 #include <iostream>
 #include <string>
-
-#include <CLI/CLI.hpp>
 
 #include "adapters/config_file.h"
 #include "adapters/sqlite_store.h"
@@ -39,15 +38,18 @@ void Print(const nlohmann::json& j) {
 Result<std::string> DatabasePath(const Options& o) {
   if (!o.db_path.empty()) return o.db_path;
   auto config = LoadConfig(o.config_path);
-  if (!config) return MakeError(config.error().kind, config.error().message + " (or pass --db PATH)");
+  if (!config)
+    return MakeError(config.error().kind, config.error().message + " (or pass --db PATH)");
   return config.value().storage.path;
 }
 
 Result<std::optional<TimePoint>> TimeArg(const std::string& text, const char* name, TimePoint now) {
   if (text.empty()) return std::optional<TimePoint>{};
   auto t = ParseTimeArgument(text, now);
-  if (!t) return MakeError(ErrorKind::kInvalid, std::string(name) + " '" + text +
-                                                   "' is not RFC 3339, YYYY-MM-DD or a span like 7d, 24h");
+  if (!t)
+    return MakeError(
+        ErrorKind::kInvalid,
+        std::string(name) + " '" + text + "' is not RFC 3339, YYYY-MM-DD or a span like 7d, 24h");
   return std::optional<TimePoint>{*t};
 }
 
@@ -64,19 +66,24 @@ int RunKpi(OrderHistory& h, const Options& o, TimePoint now) {
   auto config = LoadConfig(o.config_path);
   Rules rules = config ? config.value().rules : Rules{};
   KpiReport report = ComputeKpis(orders.value(), material.value(), rules, window);
-  if (o.json) Print(KpiJson(report));
-  else std::cout << KpiTable(report);
+  if (o.json)
+    Print(KpiJson(report));
+  else
+    std::cout << KpiTable(report);
   return kExitOk;
 }
 
 int RunStatus(OrderHistory& h, const Options& o, TimePoint now) {
   auto order = h.FindOrder(o.order_id);
-  if (!order && order.error().kind == ErrorKind::kNotFound) return Fail("unknown order '" + o.order_id + "'");
+  if (!order && order.error().kind == ErrorKind::kNotFound)
+    return Fail("unknown order '" + o.order_id + "'");
   if (!order) return Fail(order.error().message);
   auto timeline = h.OrderEvents(o.order_id);
   if (!timeline) return Fail(timeline.error().message);
-  if (o.json) Print(StatusJson(order.value(), timeline.value(), now));
-  else std::cout << StatusTable(order.value(), timeline.value(), now);
+  if (o.json)
+    Print(StatusJson(order.value(), timeline.value(), now));
+  else
+    std::cout << StatusTable(order.value(), timeline.value(), now);
   return kExitOk;
 }
 
@@ -85,8 +92,10 @@ int RunOrders(OrderHistory& h, const Options& o, TimePoint now) {
   if (!since) return Fail(since.error().message, kExitUsage);
   auto orders = h.ListOrders(OrderFilter{o.open_only, since.value(), o.limit});
   if (!orders) return Fail(orders.error().message);
-  if (o.json) Print(OrdersJson(orders.value(), now));
-  else std::cout << OrdersTable(orders.value(), now);
+  if (o.json)
+    Print(OrdersJson(orders.value(), now));
+  else
+    std::cout << OrdersTable(orders.value(), now);
   return kExitOk;
 }
 
@@ -95,21 +104,27 @@ int RunRejects(OrderHistory& h, const Options& o) {
   if (!rejects) return Fail(rejects.error().message);
   auto total = h.RejectTotal();
   if (!total) return Fail(total.error().message);
-  if (o.json) Print(RejectsJson(rejects.value(), total.value()));
-  else std::cout << RejectsTable(rejects.value(), total.value());
+  if (o.json)
+    Print(RejectsJson(rejects.value(), total.value()));
+  else
+    std::cout << RejectsTable(rejects.value(), total.value());
   return kExitOk;
 }
 
-void AddJson(CLI::App* cmd, Options& o) { cmd->add_flag("--json", o.json, "print JSON for scripts"); }
+void AddJson(CLI::App* cmd, Options& o) {
+  cmd->add_flag("--json", o.json, "print JSON for scripts");
+}
 
 int Main(int argc, char** argv) {
   Options o;
   CLI::App app{"floortrack: ask about orders, KPIs and rejected messages"};
-  app.add_option("--config", o.config_path, "configuration file (for the database path)")->capture_default_str();
+  app.add_option("--config", o.config_path, "configuration file (for the database path)")
+      ->capture_default_str();
   app.add_option("--db", o.db_path, "database file (overrides --config)");
   app.require_subcommand(1);
   auto* kpi = app.add_subcommand("kpi", "print the shop's KPIs over a window [since, until)");
-  kpi->add_option("--since", o.since, "start: RFC 3339, YYYY-MM-DD, or a span back from now (7d, 24h)");
+  kpi->add_option("--since", o.since,
+                  "start: RFC 3339, YYYY-MM-DD, or a span back from now (7d, 24h)");
   kpi->add_option("--until", o.until, "end (exclusive), same forms");
   AddJson(kpi, o);
   auto* status = app.add_subcommand("status", "print one order's timeline");

@@ -26,9 +26,9 @@ namespace {
 
 using namespace floortrack;
 
-#define FUZZ_CHECK(cond)              \
-  do {                                \
-    if (!(cond)) __builtin_trap();    \
+#define FUZZ_CHECK(cond)           \
+  do {                             \
+    if (!(cond)) __builtin_trap(); \
   } while (0)
 
 const Rules& TheRules() {
@@ -60,7 +60,8 @@ void CheckFields(const EventFields& f, const Limits& limits) {
   if (f.material) CheckString(f.material->type, limits);
 }
 
-void CheckEvent(const StageEvent& e, const EventFields& f, std::string_view payload, const Rules& rules) {
+void CheckEvent(const StageEvent& e, const EventFields& f, std::string_view payload,
+                const Rules& rules) {
   const Limits& limits = rules.limits;
   FUZZ_CHECK(IsValidOrderId(e.order_id, limits.max_order_id_bytes));
   FUZZ_CHECK(rules.StageIndex(e.stage) >= 0);

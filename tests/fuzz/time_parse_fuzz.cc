@@ -17,9 +17,9 @@ namespace {
 
 using namespace floortrack;
 
-#define FUZZ_CHECK(cond)              \
-  do {                                \
-    if (!(cond)) __builtin_trap();    \
+#define FUZZ_CHECK(cond)           \
+  do {                             \
+    if (!(cond)) __builtin_trap(); \
   } while (0)
 
 // 2026-10-01T00:00:00Z.

@@ -2,10 +2,9 @@
 // username, password_file, ca_file, cert_file, key_file, verify_hostname, and
 // SecurityWarnings(). The TLS and log-in behaviour itself is tested against a
 // real mosquitto in tests/integration/test_tls_auth.py.
+#include <doctest/doctest.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-#include <doctest/doctest.h>
 
 #include <filesystem>
 #include <fstream>
@@ -30,7 +29,8 @@ class TempDir {
  public:
   TempDir() {
     path_ = std::filesystem::temp_directory_path() /
-            ("floortrack-config-security-" + std::to_string(::getpid()) + "-" + std::to_string(counter_++));
+            ("floortrack-config-security-" + std::to_string(::getpid()) + "-" +
+             std::to_string(counter_++));
     std::filesystem::create_directories(path_);
   }
   ~TempDir() { std::filesystem::remove_all(path_); }
@@ -62,8 +62,10 @@ TEST_CASE("security keys default to anonymous, system trust store, host name che
 
 TEST_CASE("security keys are read; ParseConfig does not read the password file") {
   auto r = ParseConfig(
-      "[mqtt]\nuri = \"mqtts://broker:8883\"\nusername = \"u\"\npassword_file = \"/nonexistent/pw\"\n"
-      "ca_file = \"/c/ca.pem\"\ncert_file = \"/c/cert.pem\"\nkey_file = \"/c/key.pem\"\nverify_hostname = false\n",
+      "[mqtt]\nuri = \"mqtts://broker:8883\"\nusername = \"u\"\npassword_file = "
+      "\"/nonexistent/pw\"\n"
+      "ca_file = \"/c/ca.pem\"\ncert_file = \"/c/cert.pem\"\nkey_file = "
+      "\"/c/key.pem\"\nverify_hostname = false\n",
       "sec.toml");
   REQUIRE(r.ok());
   const MqttConfig& m = r.value().mqtt;
@@ -79,12 +81,17 @@ TEST_CASE("security keys are read; ParseConfig does not read the password file")
 }
 
 TEST_CASE("security key errors name the key") {
-  CHECK(Contains(ParseError("[mqtt]\nverify_hostname = \"no\"\n"), "key 'mqtt.verify_hostname': must be true or false"));
+  CHECK(Contains(ParseError("[mqtt]\nverify_hostname = \"no\"\n"),
+                 "key 'mqtt.verify_hostname': must be true or false"));
   CHECK(Contains(ParseError("[mqtt]\nusername = 5\n"), "key 'mqtt.username': must be a string"));
-  CHECK(Contains(ParseError("[mqtt]\npassword_file = \"/pw\"\n"), "key 'mqtt.password_file': needs mqtt.username"));
-  CHECK(Contains(ParseError("[mqtt]\nca_file = \"/ca.pem\"\n"), "key 'mqtt.ca_file': is set but mqtt.uri does not use TLS"));
-  CHECK(Contains(ParseError("[mqtt]\nuri = \"ssl://b:1\"\ncert_file = \"/c.pem\"\n"), "key 'mqtt.key_file'"));
-  CHECK(Contains(ParseError("[mqtt]\nuri = \"ssl://b:1\"\nkey_file = \"/k.pem\"\n"), "key 'mqtt.cert_file'"));
+  CHECK(Contains(ParseError("[mqtt]\npassword_file = \"/pw\"\n"),
+                 "key 'mqtt.password_file': needs mqtt.username"));
+  CHECK(Contains(ParseError("[mqtt]\nca_file = \"/ca.pem\"\n"),
+                 "key 'mqtt.ca_file': is set but mqtt.uri does not use TLS"));
+  CHECK(Contains(ParseError("[mqtt]\nuri = \"ssl://b:1\"\ncert_file = \"/c.pem\"\n"),
+                 "key 'mqtt.key_file'"));
+  CHECK(Contains(ParseError("[mqtt]\nuri = \"ssl://b:1\"\nkey_file = \"/k.pem\"\n"),
+                 "key 'mqtt.cert_file'"));
   CHECK(Contains(ParseError("[mqtt]\npassword = \"x\"\n"), "key 'mqtt.password': unknown key"));
 }
 
@@ -93,22 +100,26 @@ TEST_CASE("LoadConfig reads the password file and strips the trailing newline") 
   for (const char* content : {"s3cret\n", "s3cret", "s3cret\r\n", "s3cret\n\n"}) {
     CAPTURE(content);
     std::string pw = dir.Write("pw", content);
-    std::string config = dir.Write("c.toml", "[mqtt]\nusername = \"u\"\npassword_file = \"" + pw + "\"\n");
+    std::string config =
+        dir.Write("c.toml", "[mqtt]\nusername = \"u\"\npassword_file = \"" + pw + "\"\n");
     auto r = LoadConfig(config);
     REQUIRE(r.ok());
     CHECK(r.value().mqtt.password == "s3cret");
   }
 }
 
-TEST_CASE("LoadConfig: missing or empty password file is an error naming the key, not the password") {
+TEST_CASE(
+    "LoadConfig: missing or empty password file is an error naming the key, not the password") {
   TempDir dir;
-  std::string missing = dir.Write("c1.toml", "[mqtt]\nusername = \"u\"\npassword_file = \"/nonexistent/pw\"\n");
+  std::string missing =
+      dir.Write("c1.toml", "[mqtt]\nusername = \"u\"\npassword_file = \"/nonexistent/pw\"\n");
   auto r = LoadConfig(missing);
   REQUIRE_FALSE(r.ok());
   CHECK(Contains(r.error().message, "key 'mqtt.password_file': cannot read '/nonexistent/pw'"));
 
   std::string empty = dir.Write("empty", "\n");
-  std::string config = dir.Write("c2.toml", "[mqtt]\nusername = \"u\"\npassword_file = \"" + empty + "\"\n");
+  std::string config =
+      dir.Write("c2.toml", "[mqtt]\nusername = \"u\"\npassword_file = \"" + empty + "\"\n");
   r = LoadConfig(config);
   REQUIRE_FALSE(r.ok());
   CHECK(Contains(r.error().message, "key 'mqtt.password_file'"));
@@ -117,7 +128,8 @@ TEST_CASE("LoadConfig: missing or empty password file is an error naming the key
 
 TEST_CASE("LoadConfig: unreadable TLS files are errors naming the key") {
   TempDir dir;
-  std::string config = dir.Write("c.toml", "[mqtt]\nuri = \"ssl://b:8883\"\nca_file = \"/nonexistent/ca.pem\"\n");
+  std::string config =
+      dir.Write("c.toml", "[mqtt]\nuri = \"ssl://b:8883\"\nca_file = \"/nonexistent/ca.pem\"\n");
   auto r = LoadConfig(config);
   REQUIRE_FALSE(r.ok());
   CHECK(Contains(r.error().message, "key 'mqtt.ca_file': cannot read '/nonexistent/ca.pem'"));
@@ -129,13 +141,15 @@ TEST_CASE("SecurityWarnings: files readable by group or others, password without
   std::string key = dir.Write("key.pem", "k", 0640);
   std::string cert = dir.Write("cert.pem", "c", 0644);
   std::string ca = dir.Write("ca.pem", "c", 0644);
-  std::string text = "[mqtt]\nuri = \"ssl://b:8883\"\nusername = \"u\"\npassword_file = \"" + pw + "\"\nca_file = \"" +
-                     ca + "\"\ncert_file = \"" + cert + "\"\nkey_file = \"" + key + "\"\n";
+  std::string text = "[mqtt]\nuri = \"ssl://b:8883\"\nusername = \"u\"\npassword_file = \"" + pw +
+                     "\"\nca_file = \"" + ca + "\"\ncert_file = \"" + cert + "\"\nkey_file = \"" +
+                     key + "\"\n";
   std::string config = dir.Write("c.toml", text, 0600);
   auto r = LoadConfig(config);
   REQUIRE(r.ok());
   auto warnings = SecurityWarnings(r.value(), config);
-  REQUIRE(warnings.size() == 2);  // the password file and the key; the config, CA and certificate are fine
+  REQUIRE(warnings.size() ==
+          2);  // the password file and the key; the config, CA and certificate are fine
   CHECK(Contains(warnings[0], pw + " (mode 0644) is readable by others; chmod 600 " + pw));
   CHECK(Contains(warnings[0], "mqtt.password_file"));
   CHECK(Contains(warnings[1], key + " (mode 0640) is readable by others"));
@@ -148,7 +162,8 @@ TEST_CASE("SecurityWarnings: files readable by group or others, password without
   REQUIRE(warnings.size() == 1);
   CHECK(Contains(warnings[0], "config file " + config + " (mode 0604) is readable by others"));
 
-  ::chmod(config.c_str(), 0640);  // group = ours (the file was created with our egid): fine for the config
+  ::chmod(config.c_str(),
+          0640);  // group = ours (the file was created with our egid): fine for the config
   CHECK(SecurityWarnings(r.value(), config).empty());
   ::chmod(pw.c_str(), 0640);  // but not for the password file
   warnings = SecurityWarnings(r.value(), config);
@@ -156,7 +171,8 @@ TEST_CASE("SecurityWarnings: files readable by group or others, password without
   CHECK(Contains(warnings[0], pw + " (mode 0640) is readable by others"));
   ::chmod(pw.c_str(), 0600);
 
-  std::string plain = dir.Write("p.toml", "[mqtt]\nusername = \"u\"\npassword_file = \"" + pw + "\"\n");
+  std::string plain =
+      dir.Write("p.toml", "[mqtt]\nusername = \"u\"\npassword_file = \"" + pw + "\"\n");
   auto p = LoadConfig(plain);
   REQUIRE(p.ok());
   warnings = SecurityWarnings(p.value(), plain);

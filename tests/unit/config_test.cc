@@ -324,10 +324,11 @@ TEST_CASE("RestartOnlyChanges names exactly the changed keys a running daemon ca
   CHECK(RestartOnlyChanges(running, next).empty());
   next.storage.path = "/elsewhere.db";
   next.mqtt.client_id = "other";
-  next.log.level = "debug";               // applies at once: not listed
-  next.mqtt.topics = {"line2/#"};         // applies at once: not listed
+  next.log.level = "debug";                 // applies at once: not listed
+  next.mqtt.topics = {"line2/#"};           // applies at once: not listed
   next.rules.material_cost_per_g["x"] = 1;  // applies at once: not listed
-  CHECK(RestartOnlyChanges(running, next) == std::vector<std::string>{"storage.path", "mqtt.client_id"});
+  CHECK(RestartOnlyChanges(running, next) ==
+        std::vector<std::string>{"storage.path", "mqtt.client_id"});
 }
 
 }  // namespace

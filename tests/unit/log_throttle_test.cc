@@ -1,7 +1,7 @@
 // LogThrottle (daemon/log_throttle.h): bounded reject logging.
-#include <doctest/doctest.h>
-
 #include "daemon/log_throttle.h"
+
+#include <doctest/doctest.h>
 
 namespace floortrack {
 namespace {

@@ -211,7 +211,8 @@ TEST_CASE("Validate material rejects negative amounts and scrap above used") {
   CHECK(Run(f).ok());
 }
 
-TEST_CASE("Validate material amounts above Limits::max_material_g are rejected, keeping sums finite") {
+TEST_CASE(
+    "Validate material amounts above Limits::max_material_g are rejected, keeping sums finite") {
   EventFields f = Minimal();
   f.material = MaterialFields{std::string("silver-925"), 1e308, std::nullopt};
   CHECK(ErrorOf(f) == "field 'material.used_g' must be from 0 to 100000");
