@@ -57,7 +57,9 @@ def test_deb(checks):
     run("dpkg", "--purge", "floortrack", check=False)
     try:
         run("dpkg", "-i", deb)
-        for path in ("/usr/sbin/floortrackd", "/usr/bin/floortrack", CONF):
+        for path in ("/usr/sbin/floortrackd", "/usr/bin/floortrack", CONF,
+                     "/usr/share/man/man8/floortrackd.8", "/usr/share/man/man1/floortrack.1",
+                     "/usr/share/doc/floortrack/operations.md"):
             checks.true(f"installed {path}", os.path.exists(path))
         unit = unit_path()
         checks.true("installed the systemd unit", unit is not None)
