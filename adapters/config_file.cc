@@ -112,7 +112,11 @@ void ReadMqtt(Reader& r, const toml::table& t, MqttConfig& m) {
   r.String(t, "mqtt", "uri", m.uri);
   r.String(t, "mqtt", "client_id", m.client_id);
   r.StringList(t, "mqtt", "topics", m.topics);
-  r.Int(t, "mqtt", "qos", m.qos, 1, 1);
+  r.Int(t, "mqtt", "qos", m.qos, 0, 2);
+  if (m.qos != 1)
+    r.Fail("mqtt.qos",
+           "only 1 is supported: QoS 1 plus deduplication stores each event once "
+           "(docs/reliability.md)");
   r.Int(t, "mqtt", "keep_alive_s", m.keep_alive_s, 1, 3600);
   r.Int(t, "mqtt", "connect_timeout_s", m.connect_timeout_s, 1, 300);
   r.Int(t, "mqtt", "reconnect_min_ms", m.reconnect_min_ms, 10, 60000);
@@ -126,8 +130,8 @@ void ReadMqtt(Reader& r, const toml::table& t, MqttConfig& m) {
   if (m.uri.rfind("tcp://", 0) != 0 && m.uri.rfind("ssl://", 0) != 0 &&
       m.uri.rfind("mqtt://", 0) != 0 && m.uri.rfind("mqtts://", 0) != 0)
     r.Fail("mqtt.uri", "must start with tcp://, ssl://, mqtt:// or mqtts://");
-  if (m.client_id.empty() || m.client_id.size() > 23 * 10)
-    r.Fail("mqtt.client_id", "must not be empty");
+  if (m.client_id.empty() || m.client_id.size() > 256)
+    r.Fail("mqtt.client_id", "must be 1 to 256 characters");
   if (m.topics.empty()) r.Fail("mqtt.topics", "must list at least one topic filter");
   if (m.reconnect_min_ms > m.reconnect_max_ms)
     r.Fail("mqtt.reconnect_min_ms", "must not exceed mqtt.reconnect_max_ms");

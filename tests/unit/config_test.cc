@@ -159,7 +159,7 @@ TEST_CASE("ParseConfig unknown keys in the other tables are errors") {
 TEST_CASE("ParseConfig wrong type for mqtt.qos names the key") {
   const std::string e = ErrorOf("[mqtt]\nqos = \"1\"\n");
   CHECK(Contains(e, "mqtt.qos"));
-  CHECK(e == "test.toml: key 'mqtt.qos': must be an integer from 1 to 1");
+  CHECK(e == "test.toml: key 'mqtt.qos': must be an integer from 0 to 2");
 }
 
 TEST_CASE("ParseConfig wrong types for strings, lists and tables name the key") {
@@ -173,11 +173,14 @@ TEST_CASE("ParseConfig wrong types for strings, lists and tables name the key") 
         "test.toml: key 'storage.busy_timeout_ms': must be an integer from 0 to 600000");
 }
 
-TEST_CASE("ParseConfig qos other than 1 is out of range") {
+TEST_CASE("ParseConfig qos other than 1 is refused with the reason") {
   CHECK(ErrorOf("[mqtt]\nqos = 0\n") ==
-        "test.toml: key 'mqtt.qos': must be an integer from 1 to 1");
-  CHECK(ErrorOf("[mqtt]\nqos = 2\n") ==
-        "test.toml: key 'mqtt.qos': must be an integer from 1 to 1");
+        "test.toml: key 'mqtt.qos': only 1 is supported: QoS 1 plus deduplication stores each "
+        "event once (docs/reliability.md)");
+  CHECK(Contains(ErrorOf("[mqtt]\nqos = 2\n"), "only 1 is supported"));
+  CHECK(Contains(ErrorOf("[mqtt]\nclient_id = \"\"\n"), "'mqtt.client_id': must be 1 to 256"));
+  CHECK(Contains(ErrorOf("[mqtt]\nclient_id = \"" + std::string(257, 'c') + "\"\n"),
+                 "'mqtt.client_id': must be 1 to 256"));
 }
 
 TEST_CASE("ParseConfig integer ranges are checked at both ends") {
@@ -200,7 +203,7 @@ TEST_CASE("ParseConfig cross-key and value checks in [mqtt]") {
   CHECK(ErrorOf("[mqtt]\ntopics = []\n") ==
         "test.toml: key 'mqtt.topics': must list at least one topic filter");
   CHECK(ErrorOf("[mqtt]\nclient_id = \"\"\n") ==
-        "test.toml: key 'mqtt.client_id': must not be empty");
+        "test.toml: key 'mqtt.client_id': must be 1 to 256 characters");
   CHECK(ErrorOf("[mqtt]\nreconnect_min_ms = 5000\nreconnect_max_ms = 1000\n") ==
         "test.toml: key 'mqtt.reconnect_min_ms': must not exceed mqtt.reconnect_max_ms");
 }
@@ -273,7 +276,8 @@ TEST_CASE("ParseConfig reports every problem, one line each, in file-check order
   CHECK(
       ErrorOf("zzz = 1\n[mqtt]\nqos = 0\n[log]\nlevel = \"loud\"\n") ==
       "test.toml: key 'zzz': unknown key\n"
-      "test.toml: key 'mqtt.qos': must be an integer from 1 to 1\n"
+      "test.toml: key 'mqtt.qos': only 1 is supported: QoS 1 plus deduplication stores each event "
+      "once (docs/reliability.md)\n"
       "test.toml: key 'log.level': must be one of trace, debug, info, warn, error, critical, off");
 }
 
