@@ -3,8 +3,9 @@
 // Implements both EventStore (the daemon writes through OpenForWriting) and
 // OrderHistory (the CLI reads through OpenReadOnly). Every Append runs in one
 // BEGIN IMMEDIATE transaction that inserts the event (deduplicated by its
-// unique event_key) and rewrites the order's summary row from all of the
-// order's events, so a crash or error never leaves one without the other.
+// unique event_key) and brings the order's summary row up to date (from the
+// row and the event when the event is the order's latest, else from all of
+// the order's events), so a crash or error never leaves one without the other.
 // The file is in WAL mode, so readers see committed data only and never block
 // the writer. A file that is not a SQLite database, belongs to another
 // application, or has a newer schema is refused with kCorrupt and never
@@ -81,10 +82,12 @@ class SqliteStore final : public EventStore, public OrderHistory {
 
   Result<AppendStatus> AppendInTransaction(const StageEvent& event);
   Result<bool> InsertEvent(const StageEvent& event);
-  Status RefreshSummary(const std::string& order_id);
+  Status RefreshSummary(const StageEvent& event);
+  Status RecomputeSummary(const std::string& order_id);
   Status AppendRejectInTransaction(const Reject& reject);
   Status Run(sqlite3_stmt* stmt, const char* what);
   void RollbackIfActive();
+  void AfterFailedWrite(const Error& error);
   Result<std::vector<StageEvent>> LoadEvents(sqlite3_stmt* stmt, const std::string& order_id,
                                              bool with_raw);
   Result<std::uint64_t> CountQuery(sqlite3_stmt* stmt, const char* what);

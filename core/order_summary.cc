@@ -86,4 +86,38 @@ OrderSummary SummarizeOrder(std::vector<StageEvent> events, const Rules& rules) 
   return summary;
 }
 
+bool AppendToSummary(OrderSummary& summary, const StageEvent& e) {
+  if (summary.event_count <= 0 || e.order_id != summary.order_id ||
+      e.stage_time <= summary.current_stage_at) {
+    return false;
+  }
+  // Mirrors SummarizeOrder's loop body for one more event at the end.
+  summary.event_count += 1;
+  summary.current_stage = e.stage;
+  summary.current_stage_at = e.stage_time;
+  summary.last_received_at = std::max(summary.last_received_at, e.received_at);
+  if (e.stage == kStageConfirmed) {
+    if (!summary.confirmed_at) summary.confirmed_at = e.stage_time;
+    if (!summary.value && e.value) summary.value = e.value;
+    if (summary.currency.empty() && !e.currency.empty()) summary.currency = e.currency;
+    if (summary.customer_id.empty() && !e.customer_id.empty()) summary.customer_id = e.customer_id;
+    if (summary.product.empty() && !e.product.empty()) summary.product = e.product;
+    if (!summary.personalized && e.personalized) summary.personalized = e.personalized;
+  } else if (e.stage == kStageShipped) {
+    if (!summary.shipped_at) summary.shipped_at = e.stage_time;
+  } else if (e.stage == kStageReturned) {
+    summary.return_reasons.push_back(e.reason);
+  }
+  if (e.material) {
+    summary.material_used_g += e.material->used_g;
+    summary.material_scrap_g += e.material->scrap_g;
+    summary.material_cost += e.material_cost;
+  }
+  // Earlier events keep their verdict: they are all strictly before this one,
+  // so before any first shipment this event may set. This event counts only
+  // when no shipment precedes or equals it.
+  if (e.result == StageResult::kFail && !summary.shipped_at) summary.failed_before_ship = true;
+  return true;
+}
+
 }  // namespace floortrack

@@ -50,4 +50,15 @@ void SortTimeline(std::vector<StageEvent>& events, const Rules& rules);
 // Precondition: !events.empty().
 OrderSummary SummarizeOrder(std::vector<StageEvent> events, const Rules& rules);
 
+// Incremental form of SummarizeOrder for the common case of an event that
+// lands at the end of the order's timeline. Given `summary` ==
+// SummarizeOrder(events) for the order's other events, and `event` of the
+// same order whose stage_time is strictly later than every one of them
+// (summary.current_stage_at), updates `summary` to SummarizeOrder(events +
+// event) and returns true; the result is identical (material sums add in the
+// same order). Returns false and leaves `summary` untouched otherwise (equal
+// or earlier stage time: the order's place depends on stage order and receive
+// time, so the caller recomputes from all events).
+bool AppendToSummary(OrderSummary& summary, const StageEvent& event);
+
 }  // namespace floortrack

@@ -295,6 +295,66 @@ TEST_CASE("the summary follows the timeline, not arrival order") {
   CHECK(keys == std::vector<std::string>{"a", "d", "c", "b"});
 }
 
+TEST_CASE("the stored summary equals a full recompute, on the in-order fast path and after late events") {
+  TempDir dir;
+  auto store = MustOpen(Options(dir.File("ft.db")));
+  // Arrival order mixes events later than everything so far (updated from the
+  // row), same-time and earlier ones (recomputed), fails before and after the
+  // first shipment, material, a second confirmed and returns.
+  StageEvent confirmed = Event("k1", "O-7", "confirmed", 1000);
+  confirmed.value = 120.5;
+  confirmed.customer_id = "C-1";
+  confirmed.personalized = false;
+  StageEvent qc_fail = Event("k4", "O-7", "qc", 4000);
+  qc_fail.result = StageResult::kFail;
+  StageEvent late_fail = Event("k8", "O-7", "qc", 9000);
+  late_fail.result = StageResult::kFail;
+  StageEvent returned = Event("k9", "O-7", "returned", 10000);
+  returned.reason = "wrong_size";
+  StageEvent confirmed2 = Event("k2", "O-7", "confirmed", 1500);
+  confirmed2.currency = "EUR";
+  const std::vector<StageEvent> arrivals = {
+      confirmed, WithMaterial(Event("k3", "O-7", "printed", 3000), 10, 1), qc_fail,
+      Event("k5", "O-7", "packed", 4000),  // same stage time as the last: recomputed
+      Event("k6", "O-7", "shipped", 8000), late_fail, returned,
+      WithMaterial(Event("k7", "O-7", "cast", 3500), 20, 2.5),  // late: recomputed
+      confirmed2, Event("k10", "O-7", "returned", 12000)};
+  Rules rules;
+  for (const auto& e : arrivals) {
+    MustAppend(*store, e);
+    auto stored = store->FindOrder("O-7").value();
+    auto events = store->OrderEvents("O-7").value();
+    OrderSummary full = SummarizeOrder(events, rules);
+    CHECK(stored.confirmed_at == full.confirmed_at);
+    CHECK(stored.shipped_at == full.shipped_at);
+    CHECK(stored.current_stage == full.current_stage);
+    CHECK(stored.current_stage_at == full.current_stage_at);
+    CHECK(stored.last_received_at == full.last_received_at);
+    CHECK(stored.event_count == full.event_count);
+    CHECK(stored.value == full.value);
+    CHECK(stored.currency == full.currency);
+    CHECK(stored.customer_id == full.customer_id);
+    CHECK(stored.personalized == full.personalized);
+    CHECK(stored.material_used_g == full.material_used_g);
+    CHECK(stored.material_scrap_g == full.material_scrap_g);
+    CHECK(stored.material_cost == full.material_cost);
+    CHECK(stored.failed_before_ship == full.failed_before_ship);
+    CHECK(stored.return_reasons == full.return_reasons);
+  }
+  auto last = store->FindOrder("O-7").value();
+  CHECK(last.event_count == 10);
+  CHECK(last.failed_before_ship);
+  CHECK(last.currency == "EUR");
+  CHECK(last.return_reasons == std::vector<std::string>{"wrong_size", ""});
+  // Window queries see the row through the indexes the fast path left alone.
+  Window w;
+  w.since = At(7000);
+  w.until = At(8001);
+  auto kpi = store->OrdersForKpi(w).value();
+  REQUIRE(kpi.size() == 1);
+  CHECK(kpi[0].order_id == "O-7");
+}
+
 TEST_CASE("return reasons round-trip, including empty and awkward ones") {
   TempDir dir;
   const std::string path = dir.File("ft.db");

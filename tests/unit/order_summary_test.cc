@@ -275,5 +275,82 @@ TEST_CASE("SummarizeOrder keeps return reasons in timeline order, empty kept") {
   CHECK(s.current_stage_at == H(60));
 }
 
+bool SameSummary(const OrderSummary& a, const OrderSummary& b) {
+  return a.order_id == b.order_id && a.confirmed_at == b.confirmed_at &&
+         a.shipped_at == b.shipped_at && a.current_stage == b.current_stage &&
+         a.current_stage_at == b.current_stage_at && a.last_received_at == b.last_received_at &&
+         a.event_count == b.event_count && a.value == b.value && a.currency == b.currency &&
+         a.customer_id == b.customer_id && a.product == b.product &&
+         a.personalized == b.personalized && a.material_used_g == b.material_used_g &&
+         a.material_scrap_g == b.material_scrap_g && a.material_cost == b.material_cost &&
+         a.failed_before_ship == b.failed_before_ship && a.return_reasons == b.return_reasons;
+}
+
+TEST_CASE("AppendToSummary equals a full recompute whenever it applies, and refuses otherwise") {
+  Rules rules;
+  const std::vector<std::string> stages = {"confirmed", "printed", "cast",    "qc",
+                                           "shipped",   "returned", "polished"};
+  std::uint64_t state = 42;
+  auto next = [&state](std::uint64_t n) {  // LCG: deterministic, good enough here
+    state = state * 6364136223846793005ULL + 1442695040888963407ULL;
+    return (state >> 33) % n;
+  };
+  int applied = 0, refused = 0;
+  for (int round = 0; round < 300; ++round) {
+    std::vector<StageEvent> events;
+    OrderSummary incremental;
+    const int count = 1 + static_cast<int>(next(10));
+    for (int i = 0; i < count; ++i) {
+      // Mostly later than everything so far; sometimes equal or earlier.
+      StageEvent e = Ev("e" + std::to_string(i), stages[next(stages.size())],
+                        static_cast<double>(next(12)), static_cast<double>(next(12)));
+      if (next(4) == 0) e.result = next(2) ? StageResult::kFail : StageResult::kPass;
+      if (next(3) == 0) {
+        e.material = Material{"resin", static_cast<double>(next(100)) / 7.0, 0.1 * next(5)};
+        e.material_cost = 0.3 * e.material->used_g;
+      }
+      if (e.stage == "confirmed") {
+        if (next(2)) e.value = 10.0 * next(50) + 0.01;
+        if (next(2)) e.currency = next(2) ? "EUR" : "USD";
+        if (next(2)) e.customer_id = "C" + std::to_string(next(3));
+        if (next(2)) e.personalized = next(2) == 1;
+      }
+      if (e.stage == "returned") e.reason = next(2) ? "defective" : "";
+      events.push_back(e);
+      const OrderSummary full = SummarizeOrder(events, rules);
+      if (i > 0 && AppendToSummary(incremental, e)) {
+        ++applied;
+        CHECK(SameSummary(incremental, full));
+      } else {
+        if (i > 0) {
+          ++refused;
+          CHECK(e.stage_time <= incremental.current_stage_at);
+        }
+        incremental = full;  // what the store does: recompute from all events
+      }
+    }
+  }
+  CHECK(applied > 100);
+  CHECK(refused > 100);
+}
+
+TEST_CASE("AppendToSummary: a fail after the first shipment does not count, before it does") {
+  Rules rules;
+  OrderSummary s = SummarizeOrder({Ev("c", "confirmed", 0, 0)}, rules);
+  StageEvent qc = Ev("q", "qc", 1, 1);
+  qc.result = StageResult::kFail;
+  REQUIRE(AppendToSummary(s, qc));
+  CHECK(s.failed_before_ship);
+  OrderSummary t = SummarizeOrder({Ev("c", "confirmed", 0, 0), Ev("s", "shipped", 2, 2)}, rules);
+  StageEvent late = Ev("l", "returned", 3, 3);
+  late.result = StageResult::kFail;
+  REQUIRE(AppendToSummary(t, late));
+  CHECK_FALSE(t.failed_before_ship);
+  // Same stage time as the current last event: refused, untouched.
+  OrderSummary before = t;
+  CHECK_FALSE(AppendToSummary(t, Ev("x", "packed", 3, 4)));
+  CHECK(SameSummary(t, before));
+}
+
 }  // namespace
 }  // namespace floortrack
