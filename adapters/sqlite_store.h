@@ -62,6 +62,8 @@ class SqliteStore final : public EventStore, public OrderHistory {
   // OrderHistory. RecentRejects(0) returns all kept rejects.
   Result<std::vector<StageEvent>> OrderEvents(const std::string& order_id) override;
   Result<OrderSummary> FindOrder(const std::string& order_id) override;
+  Status VisitOrdersForKpi(const Window& window,
+                           const std::function<void(const OrderSummary&)>& visit) override;
   Result<std::vector<OrderSummary>> OrdersForKpi(const Window& window) override;
   Result<MaterialTotals> MaterialInWindow(const Window& window) override;
   Result<std::vector<OrderSummary>> ListOrders(const OrderFilter& filter) override;

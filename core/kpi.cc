@@ -3,8 +3,10 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
-#include <map>
+#include <functional>
 #include <string>
+#include <string_view>
+#include <utility>
 
 namespace floortrack {
 namespace {
@@ -15,6 +17,45 @@ std::optional<double> Percent(std::size_t numerator, std::size_t denominator) {
 }
 
 constexpr double kMillisPerHour = 3'600'000.0;
+
+struct CustomerCounts {
+  std::size_t distinct = 0;  // customers with at least one order
+  std::size_t repeat = 0;    // customers with two or more
+};
+
+// Exact distinct and repeat counts over `ids` (one entry per order). Sorting
+// (hash, position) pairs is several times faster than a hash map of strings
+// for a million orders; ids whose hashes collide are told apart by comparing
+// the ids themselves.
+CustomerCounts CountCustomers(const std::vector<std::string>& ids) {
+  std::vector<std::pair<std::size_t, std::size_t>> keyed;
+  keyed.reserve(ids.size());
+  for (std::size_t i = 0; i < ids.size(); ++i)
+    keyed.emplace_back(std::hash<std::string>{}(ids[i]), i);
+  std::sort(keyed.begin(), keyed.end());
+  CustomerCounts counts;
+  std::vector<std::pair<std::string_view, std::size_t>>
+      run;  // distinct ids of one hash, with counts
+  for (std::size_t begin = 0; begin < keyed.size();) {
+    std::size_t end = begin;
+    run.clear();
+    for (; end < keyed.size() && keyed[end].first == keyed[begin].first; ++end) {
+      std::string_view id = ids[keyed[end].second];
+      auto same =
+          std::find_if(run.begin(), run.end(), [id](const auto& r) { return r.first == id; });
+      if (same == run.end())
+        run.emplace_back(id, 1);
+      else
+        ++same->second;
+    }
+    for (const auto& [id, n] : run) {
+      ++counts.distinct;
+      if (n >= 2) ++counts.repeat;
+    }
+    begin = end;
+  }
+  return counts;
+}
 
 }  // namespace
 
@@ -36,89 +77,84 @@ double NearestRank(const std::vector<double>& sorted, double p) {
   return sorted[static_cast<std::size_t>(rank - 1)];
 }
 
-KpiReport ComputeKpis(const std::vector<OrderSummary>& orders, const MaterialTotals& material,
-                      const Rules& rules, const Window& window) {
-  KpiReport report;
-  report.window = window;
+KpiAccumulator::KpiAccumulator(const Rules& rules, const Window& window) : rules_(rules) {
+  report_.window = window;
+}
 
-  std::vector<double> turnaround_hours;
-  std::size_t accurate = 0;
-  std::size_t first_pass = 0;
-  double shipped_material_cost = 0;
-  double shipped_revenue = 0;
+void KpiAccumulator::Add(const OrderSummary& order) {
+  const Window& window = report_.window;
+  const bool confirmed_in_window = order.confirmed_at && window.Contains(*order.confirmed_at);
+  const bool shipped_in_window = order.shipped_at && window.Contains(*order.shipped_at);
 
-  double value_sum = 0;
-  std::size_t value_count = 0;
-  std::size_t personalized = 0;
-  std::map<std::string, std::size_t> orders_per_customer;
-
-  for (const OrderSummary& order : orders) {
-    const bool confirmed_in_window = order.confirmed_at && window.Contains(*order.confirmed_at);
-    const bool shipped_in_window = order.shipped_at && window.Contains(*order.shipped_at);
-
-    if (order.confirmed_at && window.Before(*order.confirmed_at) &&
-        (!order.shipped_at || !window.Before(*order.shipped_at))) {
-      ++report.open;
-    }
-
-    if (shipped_in_window) {
-      ++report.shipped;
-      if (order.confirmed_at) {
-        const auto ms = (*order.shipped_at - *order.confirmed_at).count();
-        turnaround_hours.push_back(static_cast<double>(ms) / kMillisPerHour);
-      }
-      const bool inaccurate = std::any_of(order.return_reasons.begin(), order.return_reasons.end(),
-                                          [&rules](const std::string& reason) {
-                                            return rules.accuracy_failure_reasons.count(reason) > 0;
-                                          });
-      if (!inaccurate) ++accurate;
-      if (!order.failed_before_ship) ++first_pass;
-      shipped_material_cost += order.material_cost;
-      shipped_revenue += order.value.value_or(0);
-    }
-
-    if (confirmed_in_window) {
-      ++report.confirmed;
-      if (order.value) {
-        value_sum += *order.value;
-        ++value_count;
-      }
-      if (order.personalized.value_or(false)) ++personalized;
-      if (!order.customer_id.empty()) ++orders_per_customer[order.customer_id];
-    }
+  if (order.confirmed_at && window.Before(*order.confirmed_at) &&
+      (!order.shipped_at || !window.Before(*order.shipped_at))) {
+    ++report_.open;
   }
 
+  if (shipped_in_window) {
+    ++report_.shipped;
+    if (order.confirmed_at) {
+      const auto ms = (*order.shipped_at - *order.confirmed_at).count();
+      turnaround_hours_.push_back(static_cast<double>(ms) / kMillisPerHour);
+    }
+    const bool inaccurate = std::any_of(order.return_reasons.begin(), order.return_reasons.end(),
+                                        [this](const std::string& reason) {
+                                          return rules_.accuracy_failure_reasons.count(reason) > 0;
+                                        });
+    if (!inaccurate) ++accurate_;
+    if (!order.failed_before_ship) ++first_pass_;
+    shipped_material_cost_ += order.material_cost;
+    shipped_revenue_ += order.value.value_or(0);
+  }
+
+  if (confirmed_in_window) {
+    ++report_.confirmed;
+    if (order.value) {
+      value_sum_ += *order.value;
+      ++value_count_;
+    }
+    if (order.personalized.value_or(false)) ++personalized_;
+    if (!order.customer_id.empty()) customers_.push_back(order.customer_id);
+  }
+}
+
+KpiReport KpiAccumulator::Finish(const MaterialTotals& material) {
+  KpiReport report = report_;
   TurnaroundStats& t = report.turnaround;
-  t.count = turnaround_hours.size();
-  if (!turnaround_hours.empty()) {
-    std::sort(turnaround_hours.begin(), turnaround_hours.end());
+  t.count = turnaround_hours_.size();
+  if (!turnaround_hours_.empty()) {
+    std::sort(turnaround_hours_.begin(), turnaround_hours_.end());
     double sum = 0;
-    for (double h : turnaround_hours) sum += h;
-    t.mean = sum / static_cast<double>(turnaround_hours.size());
-    t.p50 = NearestRank(turnaround_hours, 50);
-    t.p90 = NearestRank(turnaround_hours, 90);
-    t.p95 = NearestRank(turnaround_hours, 95);
-    t.max = turnaround_hours.back();
+    for (double h : turnaround_hours_) sum += h;
+    t.mean = sum / static_cast<double>(turnaround_hours_.size());
+    t.p50 = NearestRank(turnaround_hours_, 50);
+    t.p90 = NearestRank(turnaround_hours_, 90);
+    t.p95 = NearestRank(turnaround_hours_, 95);
+    t.max = turnaround_hours_.back();
   }
 
   if (material.used_g != 0) {
     report.material_yield_pct = 100.0 * (material.used_g - material.scrap_g) / material.used_g;
   }
-  if (shipped_revenue != 0) {
-    report.material_cost_pct = 100.0 * shipped_material_cost / shipped_revenue;
+  if (shipped_revenue_ != 0) {
+    report.material_cost_pct = 100.0 * shipped_material_cost_ / shipped_revenue_;
   }
-  report.order_accuracy_pct = Percent(accurate, report.shipped);
-  report.first_pass_yield_pct = Percent(first_pass, report.shipped);
+  report.order_accuracy_pct = Percent(accurate_, report.shipped);
+  report.first_pass_yield_pct = Percent(first_pass_, report.shipped);
 
-  if (value_count > 0) report.aov = value_sum / static_cast<double>(value_count);
-  report.personalization_pct = Percent(personalized, report.confirmed);
+  if (value_count_ > 0) report.aov = value_sum_ / static_cast<double>(value_count_);
+  report.personalization_pct = Percent(personalized_, report.confirmed);
 
-  std::size_t repeat = 0;
-  for (const auto& [customer, count] : orders_per_customer)
-    if (count >= 2) ++repeat;
-  report.repeat_customer_pct = Percent(repeat, orders_per_customer.size());
-
+  const CustomerCounts customers = CountCustomers(customers_);
+  report.repeat_customer_pct = Percent(customers.repeat, customers.distinct);
   return report;
+}
+
+KpiReport ComputeKpis(const std::vector<OrderSummary>& orders, const MaterialTotals& material,
+                      const Rules& rules, const Window& window) {
+  KpiAccumulator kpis(rules, window);
+  for (const OrderSummary& order : orders) kpis.Add(order);
+  return kpis.Finish(material);
 }
 
 }  // namespace floortrack

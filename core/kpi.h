@@ -23,6 +23,7 @@
 
 #include <cstddef>
 #include <optional>
+#include <string>
 #include <vector>
 
 #include "core/order_summary.h"
@@ -66,6 +67,30 @@ struct KpiReport {
 // Nearest-rank percentile: the smallest value with at least p% of values at
 // or below it. `sorted` ascending, non-empty; 0 < p <= 100.
 double NearestRank(const std::vector<double>& sorted, double p);
+
+// Computes the KPIs one order at a time, so a year of orders need not be in
+// memory at once: Add() every order that may be relevant (any superset of
+// the orders relevant to the window), then Finish() once. Keeps only the
+// turnaround values and per-customer order counts.
+class KpiAccumulator {
+ public:
+  KpiAccumulator(const Rules& rules, const Window& window);
+  void Add(const OrderSummary& order);
+  KpiReport Finish(const MaterialTotals& material);
+
+ private:
+  const Rules& rules_;
+  KpiReport report_;
+  std::vector<double> turnaround_hours_;
+  std::size_t accurate_ = 0;
+  std::size_t first_pass_ = 0;
+  double shipped_material_cost_ = 0;
+  double shipped_revenue_ = 0;
+  double value_sum_ = 0;
+  std::size_t value_count_ = 0;
+  std::size_t personalized_ = 0;
+  std::vector<std::string> customers_;  // customer_id of each order confirmed in the window
+};
 
 // `orders` may hold any superset of the orders relevant to the window.
 KpiReport ComputeKpis(const std::vector<OrderSummary>& orders, const MaterialTotals& material,

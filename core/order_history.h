@@ -6,6 +6,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -30,7 +31,12 @@ class OrderHistory {
   // The order's events in timeline order; kNotFound when it has none.
   virtual Result<std::vector<StageEvent>> OrderEvents(const std::string& order_id) = 0;
   virtual Result<OrderSummary> FindOrder(const std::string& order_id) = 0;
-  // A superset of the orders ComputeKpis needs for `window`.
+  // Calls `visit` once for each order of a superset of the orders the KPIs
+  // need for `window` (feed them to a KpiAccumulator); stops at the first
+  // storage error. Nothing is kept between calls.
+  virtual Status VisitOrdersForKpi(const Window& window,
+                                   const std::function<void(const OrderSummary&)>& visit) = 0;
+  // The same orders, collected.
   virtual Result<std::vector<OrderSummary>> OrdersForKpi(const Window& window) = 0;
   virtual Result<MaterialTotals> MaterialInWindow(const Window& window) = 0;
   // Most recently active first.

@@ -59,13 +59,14 @@ int RunKpi(OrderHistory& h, const Options& o, TimePoint now) {
   if (!since) return Fail(since.error().message, kExitUsage);
   if (!until) return Fail(until.error().message, kExitUsage);
   Window window{since.value(), until.value()};
-  auto orders = h.OrdersForKpi(window);
-  if (!orders) return Fail(orders.error().message);
+  auto config = LoadConfig(o.config_path);
+  const Rules rules = config ? config.value().rules : Rules{};
+  KpiAccumulator kpis(rules, window);
+  auto visited = h.VisitOrdersForKpi(window, [&](const OrderSummary& order) { kpis.Add(order); });
+  if (!visited) return Fail(visited.error().message);
   auto material = h.MaterialInWindow(window);
   if (!material) return Fail(material.error().message);
-  auto config = LoadConfig(o.config_path);
-  Rules rules = config ? config.value().rules : Rules{};
-  KpiReport report = ComputeKpis(orders.value(), material.value(), rules, window);
+  KpiReport report = kpis.Finish(material.value());
   if (o.json)
     Print(KpiJson(report));
   else

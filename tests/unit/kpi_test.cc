@@ -367,5 +367,50 @@ TEST_CASE("ComputeKpis: turnaround is measured in hours from milliseconds") {
   CHECK(*r.turnaround.max == doctest::Approx(1.50001).epsilon(1e-12));
 }
 
+TEST_CASE("repeat_customer_pct counts exactly over many customers") {
+  // 1,000 orders; customer i % 300: customers 0..99 have 4 orders (i < 1000
+  // hits residues 0..99 four times: 0, 300, 600, 900), 100..299 have 3.
+  // Every customer repeats -> 100 %. Then 300 single-order customers join:
+  // 300 of 600 repeat -> 50 %.
+  std::vector<OrderSummary> orders;
+  for (int i = 0; i < 1000; ++i) {
+    OrderSummary o = Order("O" + std::to_string(i), 10, std::nullopt);
+    o.customer_id = "cust-" + std::to_string(i % 300);
+    orders.push_back(o);
+  }
+  const Window all{};
+  CHECK(*ComputeKpis(orders, {}, Rules{}, all).repeat_customer_pct == doctest::Approx(100.0));
+  for (int i = 0; i < 300; ++i) {
+    OrderSummary o = Order("S" + std::to_string(i), 10, std::nullopt);
+    o.customer_id = "single-" + std::to_string(i);
+    orders.push_back(o);
+  }
+  CHECK(*ComputeKpis(orders, {}, Rules{}, all).repeat_customer_pct == doctest::Approx(50.0));
+}
+
+TEST_CASE("KpiAccumulator fed one order at a time equals ComputeKpis") {
+  std::vector<OrderSummary> orders = {Order("A", 1, 30), Order("B", 2, std::nullopt),
+                                      Order("C", std::nullopt, 40), Order("D", 5, 9)};
+  orders[0].customer_id = orders[1].customer_id = "c1";
+  orders[0].value = 100;
+  orders[3].return_reasons = {"wrong_size"};
+  const Window window{H(0), H(35)};
+  const MaterialTotals material{10, 1};
+  KpiAccumulator kpis(Rules{}, window);
+  for (const OrderSummary& o : orders) kpis.Add(o);
+  const KpiReport a = kpis.Finish(material);
+  const KpiReport b = ComputeKpis(orders, material, Rules{}, window);
+  CHECK(a.confirmed == b.confirmed);
+  CHECK(a.shipped == b.shipped);
+  CHECK(a.open == b.open);
+  CHECK(a.turnaround.count == b.turnaround.count);
+  CHECK(*a.turnaround.p50 == *b.turnaround.p50);
+  CHECK(*a.order_accuracy_pct == *b.order_accuracy_pct);
+  CHECK(*a.repeat_customer_pct == *b.repeat_customer_pct);
+  CHECK(*a.aov == *b.aov);
+  CHECK(a.confirmed == 3);  // A, B, D
+  CHECK(a.shipped == 2);    // A (30 h), D (9 h); C ships at 40 h, outside
+}
+
 }  // namespace
 }  // namespace floortrack
