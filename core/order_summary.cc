@@ -14,6 +14,31 @@ int OrderIndex(const std::string& stage, const Rules& rules) {
   return index < 0 ? INT_MAX : index;
 }
 
+// Folds one more event, in timeline order, into the summary's stage times,
+// order facts, returns and material (everything but current stage, event
+// count and failed_before_ship, which the callers settle).
+void Absorb(OrderSummary& summary, const StageEvent& e) {
+  summary.last_received_at = std::max(summary.last_received_at, e.received_at);
+  if (e.stage == kStageConfirmed) {
+    // Timeline order: the first confirmed seen is the earliest.
+    if (!summary.confirmed_at) summary.confirmed_at = e.stage_time;
+    if (!summary.value && e.value) summary.value = e.value;
+    if (summary.currency.empty() && !e.currency.empty()) summary.currency = e.currency;
+    if (summary.customer_id.empty() && !e.customer_id.empty()) summary.customer_id = e.customer_id;
+    if (summary.product.empty() && !e.product.empty()) summary.product = e.product;
+    if (!summary.personalized && e.personalized) summary.personalized = e.personalized;
+  } else if (e.stage == kStageShipped) {
+    if (!summary.shipped_at) summary.shipped_at = e.stage_time;
+  } else if (e.stage == kStageReturned) {
+    summary.return_reasons.push_back(e.reason);
+  }
+  if (e.material) {
+    summary.material_used_g += e.material->used_g;
+    summary.material_scrap_g += e.material->scrap_g;
+    summary.material_cost += e.material_cost;
+  }
+}
+
 }  // namespace
 
 void SortTimeline(std::vector<StageEvent>& events, const Rules& rules) {
@@ -49,30 +74,7 @@ OrderSummary SummarizeOrder(std::vector<StageEvent> events, const Rules& rules) 
   summary.current_stage_at = events.back().stage_time;
   summary.last_received_at = events.front().received_at;
 
-  for (const StageEvent& e : events) {
-    summary.last_received_at = std::max(summary.last_received_at, e.received_at);
-
-    if (e.stage == kStageConfirmed) {
-      // Timeline order: the first confirmed seen is the earliest.
-      if (!summary.confirmed_at) summary.confirmed_at = e.stage_time;
-      if (!summary.value && e.value) summary.value = e.value;
-      if (summary.currency.empty() && !e.currency.empty()) summary.currency = e.currency;
-      if (summary.customer_id.empty() && !e.customer_id.empty())
-        summary.customer_id = e.customer_id;
-      if (summary.product.empty() && !e.product.empty()) summary.product = e.product;
-      if (!summary.personalized && e.personalized) summary.personalized = e.personalized;
-    } else if (e.stage == kStageShipped) {
-      if (!summary.shipped_at) summary.shipped_at = e.stage_time;
-    } else if (e.stage == kStageReturned) {
-      summary.return_reasons.push_back(e.reason);
-    }
-
-    if (e.material) {
-      summary.material_used_g += e.material->used_g;
-      summary.material_scrap_g += e.material->scrap_g;
-      summary.material_cost += e.material_cost;
-    }
-  }
+  for (const StageEvent& e : events) Absorb(summary, e);
 
   // Needs the final shipped_at, so a second pass.
   for (const StageEvent& e : events) {
@@ -95,24 +97,7 @@ bool AppendToSummary(OrderSummary& summary, const StageEvent& e) {
   summary.event_count += 1;
   summary.current_stage = e.stage;
   summary.current_stage_at = e.stage_time;
-  summary.last_received_at = std::max(summary.last_received_at, e.received_at);
-  if (e.stage == kStageConfirmed) {
-    if (!summary.confirmed_at) summary.confirmed_at = e.stage_time;
-    if (!summary.value && e.value) summary.value = e.value;
-    if (summary.currency.empty() && !e.currency.empty()) summary.currency = e.currency;
-    if (summary.customer_id.empty() && !e.customer_id.empty()) summary.customer_id = e.customer_id;
-    if (summary.product.empty() && !e.product.empty()) summary.product = e.product;
-    if (!summary.personalized && e.personalized) summary.personalized = e.personalized;
-  } else if (e.stage == kStageShipped) {
-    if (!summary.shipped_at) summary.shipped_at = e.stage_time;
-  } else if (e.stage == kStageReturned) {
-    summary.return_reasons.push_back(e.reason);
-  }
-  if (e.material) {
-    summary.material_used_g += e.material->used_g;
-    summary.material_scrap_g += e.material->scrap_g;
-    summary.material_cost += e.material_cost;
-  }
+  Absorb(summary, e);
   // Earlier events keep their verdict: they are all strictly before this one,
   // so before any first shipment this event may set. This event counts only
   // when no shipment precedes or equals it.
