@@ -77,7 +77,8 @@ double NearestRank(const std::vector<double>& sorted, double p) {
   return sorted[static_cast<std::size_t>(rank - 1)];
 }
 
-KpiAccumulator::KpiAccumulator(const Rules& rules, const Window& window) : rules_(rules) {
+KpiAccumulator::KpiAccumulator(const Rules& rules, const Window& window)
+    : accuracy_failure_reasons_(rules.accuracy_failure_reasons) {
   report_.window = window;
 }
 
@@ -97,10 +98,9 @@ void KpiAccumulator::Add(const OrderSummary& order) {
       const auto ms = (*order.shipped_at - *order.confirmed_at).count();
       turnaround_hours_.push_back(static_cast<double>(ms) / kMillisPerHour);
     }
-    const bool inaccurate = std::any_of(order.return_reasons.begin(), order.return_reasons.end(),
-                                        [this](const std::string& reason) {
-                                          return rules_.accuracy_failure_reasons.count(reason) > 0;
-                                        });
+    const bool inaccurate = std::any_of(
+        order.return_reasons.begin(), order.return_reasons.end(),
+        [this](const std::string& reason) { return accuracy_failure_reasons_.count(reason) > 0; });
     if (!inaccurate) ++accurate_;
     if (!order.failed_before_ship) ++first_pass_;
     shipped_material_cost_ += order.material_cost;

@@ -23,6 +23,7 @@
 
 #include <cstddef>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -79,7 +80,7 @@ class KpiAccumulator {
   KpiReport Finish(const MaterialTotals& material);
 
  private:
-  const Rules& rules_;
+  std::set<std::string> accuracy_failure_reasons_;  // copied: the accumulator may outlive the Rules
   KpiReport report_;
   std::vector<double> turnaround_hours_;
   std::size_t accurate_ = 0;
