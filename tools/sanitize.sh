@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds everything with AddressSanitizer + UndefinedBehaviorSanitizer (gcc,
-# Debug, FLOORTRACK_SANITIZE=ON) in build/asan and runs the unit, store and
-# integration tests against those binaries. Any sanitizer report fails the
+# Debug, FLOORTRACK_SANITIZE=ON) in build/asan and runs the unit, store,
+# integration and reliability tests against those binaries. Any sanitizer report fails the
 # run: ASan/UBSan abort, and LeakSanitizer makes a leaking process exit
 # non-zero (the integration tests check floortrackd's exit code).
 set -euo pipefail
@@ -10,7 +10,7 @@ cd "$(dirname "$0")/.."
 bash tools/deps.sh
 build=${FLOORTRACK_ASAN_BUILD_DIR:-build/asan}
 jobs=${FLOORTRACK_JOBS:-$(nproc)}
-labels=${FLOORTRACK_ASAN_LABELS:-unit|store|integration}
+labels=${FLOORTRACK_ASAN_LABELS:-unit|store|integration|reliability}
 
 start=$SECONDS
 cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Debug -DFLOORTRACK_SANITIZE=ON -DFLOORTRACK_WERROR=ON >/dev/null

@@ -2,7 +2,7 @@
 # The whole test suite, from a fresh Debian 12 machine: installs what is
 # missing, then
 #   1. fuzzes the payload decoder and the time parser for a bounded time,
-#   2. runs unit, store and integration tests under ASan + UBSan,
+#   2. runs unit, store, integration and reliability tests under ASan + UBSan,
 #   3. builds with warnings as errors and runs every ctest label (unit,
 #      store, integration, reliability, package, bench smoke).
 # Needs root: apt-get, dpkg -i of the built package, a tmpfs mount.
