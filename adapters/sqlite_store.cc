@@ -410,17 +410,26 @@ std::optional<OrderSummary> ReadSummary(const Use& q) {
   return o;
 }
 
-// Reads every row of a bound order-summary query.
-Result<std::vector<OrderSummary>> CollectSummaries(Use& q, sqlite3* db, const std::string& path,
-                                                   const char* what) {
-  std::vector<OrderSummary> out;
+// Hands every row of a bound order-summary query to `visit`.
+Status VisitSummaries(Use& q, sqlite3* db, const std::string& path, const char* what,
+                      const std::function<void(const OrderSummary&)>& visit) {
   int rc;
   while ((rc = q.Step()) == SQLITE_ROW) {
     auto summary = ReadSummary(q);
     if (!summary) return MakeError(ErrorKind::kCorrupt, path + ": bad return_reasons in " + what);
-    out.push_back(std::move(*summary));
+    visit(*summary);
   }
   if (rc != SQLITE_DONE) return MakeSqlError(db, rc, path, what);
+  return Ok{};
+}
+
+// Reads every row of a bound order-summary query.
+Result<std::vector<OrderSummary>> CollectSummaries(Use& q, sqlite3* db, const std::string& path,
+                                                   const char* what) {
+  std::vector<OrderSummary> out;
+  auto visited =
+      VisitSummaries(q, db, path, what, [&](const OrderSummary& o) { out.push_back(o); });
+  if (!visited) return visited.error();
   return out;
 }
 
@@ -617,7 +626,8 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::OpenForWriting(const StoreOpti
     if (needs_schema.value()) {
       if (auto s = CreateSchema(db.get(), path); !s) return s.error();
     }
-    if (auto s = Exec(db.get(), path, kUpgradeIndexesSql, "upgrading indexes"); !s) return s.error();
+    if (auto s = Exec(db.get(), path, kUpgradeIndexesSql, "upgrading indexes"); !s)
+      return s.error();
     return Finish(std::move(db), path, rules, options.max_rejects);
   });
 }
@@ -865,22 +875,8 @@ Status SqliteStore::VisitOrdersForKpi(const Window& window,
   return NoThrow([&]() -> Status {
     Use q(window.since ? stmts_->orders_for_kpi.get() : stmts_->all_orders.get());
     if (window.since) q.Int(1, SinceMs(window.since)).Int(2, UntilMs(window.until));
-    int rc;
-    while ((rc = q.Step()) == SQLITE_ROW) {
-      auto summary = ReadSummary(q);
-      if (!summary) return MakeError(ErrorKind::kCorrupt, path_ + ": bad return_reasons in orders");
-      visit(*summary);
-    }
-    if (rc != SQLITE_DONE) return SqlError(rc, "reading orders for KPIs");
-    return Ok{};
+    return VisitSummaries(q, db_.get(), path_, "reading orders for KPIs", visit);
   });
-}
-
-Result<std::vector<OrderSummary>> SqliteStore::OrdersForKpi(const Window& window) {
-  std::vector<OrderSummary> out;
-  auto visited = VisitOrdersForKpi(window, [&](const OrderSummary& o) { out.push_back(o); });
-  if (!visited) return visited.error();
-  return out;
 }
 
 Result<MaterialTotals> SqliteStore::MaterialInWindow(const Window& window) {

@@ -64,7 +64,6 @@ class SqliteStore final : public EventStore, public OrderHistory {
   Result<OrderSummary> FindOrder(const std::string& order_id) override;
   Status VisitOrdersForKpi(const Window& window,
                            const std::function<void(const OrderSummary&)>& visit) override;
-  Result<std::vector<OrderSummary>> OrdersForKpi(const Window& window) override;
   Result<MaterialTotals> MaterialInWindow(const Window& window) override;
   Result<std::vector<OrderSummary>> ListOrders(const OrderFilter& filter) override;
   Result<std::vector<Reject>> RecentRejects(std::size_t limit) override;

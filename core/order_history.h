@@ -36,8 +36,6 @@ class OrderHistory {
   // storage error. Nothing is kept between calls.
   virtual Status VisitOrdersForKpi(const Window& window,
                                    const std::function<void(const OrderSummary&)>& visit) = 0;
-  // The same orders, collected.
-  virtual Result<std::vector<OrderSummary>> OrdersForKpi(const Window& window) = 0;
   virtual Result<MaterialTotals> MaterialInWindow(const Window& window) = 0;
   // Most recently active first.
   virtual Result<std::vector<OrderSummary>> ListOrders(const OrderFilter& filter) = 0;
@@ -47,5 +45,15 @@ class OrderHistory {
   virtual Result<std::uint64_t> RejectTotal() = 0;
   virtual Result<std::uint64_t> EventCount() = 0;
 };
+
+// VisitOrdersForKpi's orders, collected (for tests and small windows).
+inline Result<std::vector<OrderSummary>> CollectOrdersForKpi(OrderHistory& history,
+                                                             const Window& window) {
+  std::vector<OrderSummary> out;
+  auto visited =
+      history.VisitOrdersForKpi(window, [&](const OrderSummary& o) { out.push_back(o); });
+  if (!visited) return visited.error();
+  return out;
+}
 
 }  // namespace floortrack

@@ -24,8 +24,7 @@ bool MayClear(ErrorKind kind) {
 
 Daemon::Daemon(asio::io_context& io, Config config, std::string config_path,
                std::unique_ptr<SqliteStore> store)
-    : io_(io),
-      signals_(io, SIGINT, SIGTERM, SIGHUP),
+    : signals_(io, SIGINT, SIGTERM, SIGHUP),
       stats_timer_(io),
       status_timer_(io),
       watchdog_timer_(io),

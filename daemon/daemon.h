@@ -52,7 +52,6 @@ class Daemon {
   void LogStats();
   std::string StatusLine(double events_per_s) const;
 
-  asio::io_context& io_;
   asio::signal_set signals_;
   asio::steady_timer stats_timer_;
   asio::steady_timer status_timer_;

@@ -356,7 +356,7 @@ TEST_CASE(
   Window w;
   w.since = At(7000);
   w.until = At(8001);
-  auto kpi = store->OrdersForKpi(w).value();
+  auto kpi = CollectOrdersForKpi(*store, w).value();
   REQUIRE(kpi.size() == 1);
   CHECK(kpi[0].order_id == "O-7");
 }
@@ -397,20 +397,20 @@ TEST_CASE("OrdersForKpi returns every order the window's KPIs need") {
   MustAppend(*store, Event("x-s", "unconfirmed-shipped", "shipped", 1300));
 
   Window window{At(1000), At(2000)};
-  auto orders = store->OrdersForKpi(window);
+  auto orders = CollectOrdersForKpi(*store, window);
   REQUIRE(orders.ok());
   CHECK(orders.value().size() == Ids(orders.value()).size());  // no duplicates
   CHECK(Ids(orders.value()) == std::set<std::string>{"confirmed-in", "shipped-in", "open-old",
                                                      "shipped-after", "in-and-out",
                                                      "unconfirmed-shipped"});
 
-  auto all = store->OrdersForKpi(Window{});
+  auto all = CollectOrdersForKpi(*store, Window{});
   REQUIRE(all.ok());
   CHECK(all.value().size() == 8);
 
   // No `since`: one sequential scan returns every order (the contract is a
   // superset); each exactly once, the needed ones among them.
-  auto until_only = store->OrdersForKpi(Window{std::nullopt, At(1000)});
+  auto until_only = CollectOrdersForKpi(*store, Window{std::nullopt, At(1000)});
   REQUIRE(until_only.ok());
   CHECK(until_only.value().size() == Ids(until_only.value()).size());
   const std::set<std::string> needed{"before-done", "shipped-in", "open-old", "shipped-after"};
@@ -428,7 +428,7 @@ TEST_CASE("OrdersForKpi arms are disjoint: an order matching several is returned
   MustAppend(*store, Event("b-s", "B", "shipped", 2500));
   // Confirmed before, never shipped (arm 3 only).
   MustAppend(*store, Event("c-c", "C", "confirmed", 900));
-  auto orders = store->OrdersForKpi(Window{At(1000), At(2000)});
+  auto orders = CollectOrdersForKpi(*store, Window{At(1000), At(2000)});
   REQUIRE(orders.ok());
   CHECK(orders.value().size() == 3);
   CHECK(Ids(orders.value()) == std::set<std::string>{"A", "B", "C"});
@@ -675,7 +675,7 @@ TEST_CASE("a read-only store queries while a writer is open and sees its commits
   CHECK(reader->FindOrder("O-1").value().shipped_at == At(2000));
   CHECK(reader->OrderEvents("O-1").value().size() == 2);
   CHECK(reader->ListOrders({}).value().size() == 1);
-  CHECK(reader->OrdersForKpi(Window{}).value().size() == 1);
+  CHECK(CollectOrdersForKpi(*reader, Window{}).value().size() == 1);
   CHECK(reader->MaterialInWindow(Window{}).ok());
   CHECK(reader->RecentRejects(10).value().empty());
   CHECK(reader->RejectTotal().value() == 0);
