@@ -548,7 +548,8 @@ Status CreateSchema(sqlite3* db, const std::string& path) {
 }
 
 // Opens the connection without ever creating a file that exists.
-Result<sqlite3*> OpenConnection(const std::string& path, bool writable) {
+Result<sqlite3*> OpenConnection(const std::string& path, bool writable,
+                                const std::string& vfs = {}) {
   std::error_code ec;
   const bool exists = std::filesystem::exists(path, ec);
   if (!exists && !writable) {
@@ -558,7 +559,7 @@ Result<sqlite3*> OpenConnection(const std::string& path, bool writable) {
   int flags = (writable ? SQLITE_OPEN_READWRITE : SQLITE_OPEN_READONLY) | SQLITE_OPEN_NOMUTEX;
   if (writable && !exists) flags |= SQLITE_OPEN_CREATE;
   sqlite3* db = nullptr;
-  int rc = sqlite3_open_v2(path.c_str(), &db, flags, nullptr);
+  int rc = sqlite3_open_v2(path.c_str(), &db, flags, vfs.empty() ? nullptr : vfs.c_str());
   if (rc != SQLITE_OK) {
     Error err = MakeSqlError(db, rc, path, "opening the database");
     sqlite3_close_v2(db);
@@ -594,7 +595,7 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::OpenForWriting(const StoreOpti
                                                                  const Rules& rules) {
   return NoThrow([&]() -> Result<std::unique_ptr<SqliteStore>> {
     const std::string& path = options.path;
-    auto opened = OpenConnection(path, /*writable=*/true);
+    auto opened = OpenConnection(path, /*writable=*/true, options.vfs);
     if (!opened) return opened.error();
     DbPtr db(opened.value());
     sqlite3_busy_timeout(db.get(), options.busy_timeout_ms);

@@ -36,6 +36,9 @@ struct StoreOptions {
   enum class Sync { kNormal, kFull } sync = Sync::kFull;
   int busy_timeout_ms = 5000;
   std::size_t max_rejects = 10000;  // newest rejects kept; older ones are deleted
+  // Name of a registered sqlite3_vfs to open the file through; empty = the
+  // default. Tests register a fault-injecting VFS (tests/store/fault_vfs.h).
+  std::string vfs;
 };
 
 // "floortrack application_id": PRAGMA application_id of every store file.
