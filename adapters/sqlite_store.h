@@ -1,35 +1,42 @@
 // SqliteStore: the durable event history in one SQLite database file.
 //
-// Implements both EventStore (the daemon writes through OpenForWriting) and
-// OrderHistory (the CLI reads through OpenReadOnly). Every Append runs in one
-// BEGIN IMMEDIATE transaction that inserts the event (deduplicated by its
-// unique event_key) and brings the order's summary row up to date (from the
-// row and the event when the event is the order's latest, else from all of
-// the order's events), so a crash or error never leaves one without the other.
-// The file is in WAL mode, so readers see committed data only and never block
-// the writer. A file that is not a SQLite database, belongs to another
+// The facade the daemon, the CLI and the tools open. It implements both
+// store ports, EventStore (OpenForWriting; the daemon) and OrderHistory
+// (both; the CLI opens read-only), over the store's parts in adapters/sqlite/:
+//   database    the connection, statement preparation, error mapping
+//   schema      the header check and the numbered migrations
+//   rows        events, summaries and rejects to and from columns
+//   event_writer  appends in one transaction each; core's summary rule
+//   order_reader  every query
+//   settings    named records: the rules in effect, the summaries' version
+// The file is in WAL mode, so readers see committed data only and never
+// block the writer. A file that is not a SQLite database, belongs to another
 // application, or has a newer schema is refused with kCorrupt and never
-// modified. The store owns its connection and prepared statements; one
-// instance is used from one thread at a time (separate instances, even in
-// separate processes, may share the file).
+// modified; an older one is migrated when opened for writing.
 //
-// orders.return_reasons encoding: each reason as "<decimal byte length>:"
-// followed by its bytes, concatenated; no reasons is the empty string.
+// Owns its connection and parts; one instance is used from one thread at a
+// time (separate instances, even in separate processes, may share the file).
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "adapters/sqlite/progress.h"
 #include "core/event_store.h"
 #include "core/order_history.h"
 
-struct sqlite3;
-struct sqlite3_stmt;
-
 namespace floortrack {
+
+namespace sqlite {
+class Database;
+class Settings;
+class EventWriter;
+class OrderReader;
+}  // namespace sqlite
 
 struct StoreOptions {
   std::string path;
@@ -39,25 +46,29 @@ struct StoreOptions {
   // Name of a registered sqlite3_vfs to open the file through; empty = the
   // default. Tests register a fault-injecting VFS (tests/store/fault_vfs.h).
   std::string vfs;
+  // Told about migrations and summary rebuilds while OpenForWriting runs them.
+  StoreProgressHandler progress;
 };
-
-// "floortrack application_id": PRAGMA application_id of every store file.
-inline constexpr std::int32_t kStoreApplicationId = 0x466C5452;  // "FlTR"
-inline constexpr int kStoreSchemaVersion = 1;                    // PRAGMA user_version
 
 class SqliteStore final : public EventStore, public OrderHistory {
  public:
-  // Opens (creating file and schema if absent; the directory must exist).
+  // Opens (creating file and schema if absent; the directory must exist),
+  // migrates an older schema, records `rules` and rebuilds the order
+  // summaries if they were made under another stage order or summary logic.
   static Result<std::unique_ptr<SqliteStore>> OpenForWriting(const StoreOptions& options,
                                                              const Rules& rules);
-  // Opens an existing store for queries; kNotFound when the file is missing.
+  // Opens an existing store for queries, sorting timelines by the rules the
+  // daemon recorded; kNotFound when the file is missing.
   static Result<std::unique_ptr<SqliteStore>> OpenReadOnly(const std::string& path);
 
   ~SqliteStore() override;
   SqliteStore(const SqliteStore&) = delete;
   SqliteStore& operator=(const SqliteStore&) = delete;
 
-  // EventStore.
+  // The rules the daemon recorded (nullopt if none yet).
+  Result<std::optional<Rules>> RecordedRules();
+
+  // EventStore (kReadOnly on a read-only store).
   Result<AppendStatus> Append(const StageEvent& event) override;
   Status AppendReject(const Reject& reject) override;
   void SetRules(const Rules& rules) override;
@@ -74,34 +85,13 @@ class SqliteStore final : public EventStore, public OrderHistory {
   Result<std::uint64_t> EventCount() override;
 
  private:
-  struct DbCloser {
-    void operator()(sqlite3* db) const;
-  };
-  using DbPtr = std::unique_ptr<sqlite3, DbCloser>;
-  struct Statements;  // every prepared statement, defined in the .cc
+  explicit SqliteStore(std::unique_ptr<sqlite::Database> db);
 
-  SqliteStore(DbPtr db, std::string path, Rules rules, std::size_t max_rejects);
-  static Result<std::unique_ptr<SqliteStore>> Finish(DbPtr db, const std::string& path,
-                                                     const Rules& rules, std::size_t max_rejects);
-
-  Result<AppendStatus> AppendInTransaction(const StageEvent& event);
-  Result<bool> InsertEvent(const StageEvent& event);
-  Status RefreshSummary(const StageEvent& event);
-  Status RecomputeSummary(const std::string& order_id);
-  Status AppendRejectInTransaction(const Reject& reject);
-  Status Run(sqlite3_stmt* stmt, const char* what);
-  void RollbackIfActive();
-  void AfterFailedWrite(const Error& error);
-  Result<std::vector<StageEvent>> LoadEvents(sqlite3_stmt* stmt, const std::string& order_id,
-                                             bool with_raw);
-  Result<std::uint64_t> CountQuery(sqlite3_stmt* stmt, const char* what);
-  Error SqlError(int rc, const char* what) const;
-
-  DbPtr db_;  // declared first: destroyed after the statements
-  std::string path_;
-  Rules rules_;
-  std::size_t max_rejects_;
-  std::unique_ptr<Statements> stmts_;
+  // Declared first: destroyed after the parts whose statements it holds.
+  std::unique_ptr<sqlite::Database> db_;
+  std::unique_ptr<sqlite::Settings> settings_;
+  std::unique_ptr<sqlite::EventWriter> writer_;  // null when read-only
+  std::unique_ptr<sqlite::OrderReader> reader_;
 };
 
 }  // namespace floortrack

@@ -1,5 +1,6 @@
 // SqliteStore on real database files, one fresh temporary directory per test.
 #include "adapters/sqlite_store.h"
+#include "adapters/sqlite/schema.h"
 
 #include <doctest/doctest.h>
 #include <sqlite3.h>
@@ -137,8 +138,8 @@ TEST_CASE("a new store file gets WAL mode, our application_id and schema version
   const std::string path = dir.File("ft.db");
   { auto store = MustOpen(Options(path)); }
   RawDb raw(path);
-  CHECK(raw.Int("PRAGMA application_id") == kStoreApplicationId);
-  CHECK(raw.Int("PRAGMA user_version") == kStoreSchemaVersion);
+  CHECK(raw.Int("PRAGMA application_id") == sqlite::kStoreApplicationId);
+  CHECK(raw.Int("PRAGMA user_version") == sqlite::kStoreSchemaVersion);
   CHECK(raw.Text("PRAGMA journal_mode") == "wal");
   CHECK(raw.Int("SELECT COUNT(*) FROM sqlite_master WHERE name IN "
                 "('events','orders','rejects','counters')") == 4);
@@ -578,7 +579,9 @@ TEST_CASE("a store with a newer schema version is kCorrupt and left untouched") 
   }
   {
     RawDb raw(path);
-    REQUIRE(raw.Exec("PRAGMA user_version = 2") == SQLITE_OK);
+    const std::string newer =
+        "PRAGMA user_version = " + std::to_string(sqlite::kStoreSchemaVersion + 1);
+    REQUIRE(raw.Exec(newer.c_str()) == SQLITE_OK);
   }
   const std::string bytes = ReadBytes(path);
   auto writer = SqliteStore::OpenForWriting(Options(path), Rules{});

@@ -1,0 +1,67 @@
+#include "adapters/rules_record.h"
+
+#include <nlohmann/json.hpp>
+
+namespace floortrack {
+namespace {
+
+using json = nlohmann::json;
+
+json EncodeLimits(const Limits& l) {
+  return {{"max_payload_bytes", l.max_payload_bytes},
+          {"max_string_bytes", l.max_string_bytes},
+          {"max_event_id_bytes", l.max_event_id_bytes},
+          {"max_order_id_bytes", l.max_order_id_bytes},
+          {"max_depth", l.max_depth},
+          {"max_fields", l.max_fields},
+          {"max_reject_payload_bytes", l.max_reject_payload_bytes},
+          {"max_material_g", l.max_material_g},
+          {"max_order_value", l.max_order_value}};
+}
+
+template <class T>
+void Take(const json& j, const char* key, T& out) {
+  if (auto it = j.find(key); it != j.end()) out = it->get<T>();
+}
+
+}  // namespace
+
+std::string EncodeRules(const Rules& rules) {
+  json j;
+  j["stages"] = rules.stages;
+  j["material_cost_per_g"] = rules.material_cost_per_g;
+  j["accuracy_failure_reasons"] = rules.accuracy_failure_reasons;
+  j["max_future_skew_ms"] = rules.max_future_skew.count();
+  j["limits"] = EncodeLimits(rules.limits);
+  return j.dump();
+}
+
+Result<Rules> DecodeRules(std::string_view text) {
+  try {
+    const json j = json::parse(text);
+    if (!j.is_object()) return MakeError(ErrorKind::kCorrupt, "rules record is not a JSON object");
+    Rules r;
+    Take(j, "stages", r.stages);
+    Take(j, "material_cost_per_g", r.material_cost_per_g);
+    Take(j, "accuracy_failure_reasons", r.accuracy_failure_reasons);
+    if (auto it = j.find("max_future_skew_ms"); it != j.end())
+      r.max_future_skew = Millis(it->get<std::int64_t>());
+    if (auto it = j.find("limits"); it != j.end()) {
+      const json& l = *it;
+      Take(l, "max_payload_bytes", r.limits.max_payload_bytes);
+      Take(l, "max_string_bytes", r.limits.max_string_bytes);
+      Take(l, "max_event_id_bytes", r.limits.max_event_id_bytes);
+      Take(l, "max_order_id_bytes", r.limits.max_order_id_bytes);
+      Take(l, "max_depth", r.limits.max_depth);
+      Take(l, "max_fields", r.limits.max_fields);
+      Take(l, "max_reject_payload_bytes", r.limits.max_reject_payload_bytes);
+      Take(l, "max_material_g", r.limits.max_material_g);
+      Take(l, "max_order_value", r.limits.max_order_value);
+    }
+    return r;
+  } catch (const std::exception& e) {
+    return MakeError(ErrorKind::kCorrupt, std::string("rules record unreadable: ") + e.what());
+  }
+}
+
+}  // namespace floortrack

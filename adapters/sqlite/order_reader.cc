@@ -1,0 +1,182 @@
+#include "adapters/sqlite/order_reader.h"
+
+#include <limits>
+#include <utility>
+
+#include "adapters/sqlite/rows.h"
+#include "adapters/sqlite/statement.h"
+
+namespace floortrack::sqlite {
+namespace {
+
+constexpr std::int64_t kMinMs = std::numeric_limits<std::int64_t>::min();
+constexpr std::int64_t kMaxMs = std::numeric_limits<std::int64_t>::max();
+
+constexpr const char* kOrderEventsSql =
+    "SELECT " FT_EVENT_COLUMNS ", raw FROM events WHERE order_id = ?1 ORDER BY stage_ms, seq";
+constexpr const char* kFindOrderSql = "SELECT " FT_ORDER_COLUMNS " FROM orders WHERE order_id = ?1";
+// ?1 = since (inclusive), ?2 = until (exclusive). Four disjoint arms, each
+// one index range, so no row is read twice and nothing is deduplicated:
+// confirmed in the window; shipped in it but confirmed outside it; open at
+// until and confirmed before since (unshipped; shipped at or after until).
+constexpr const char* kOrdersForKpiSql =
+    "SELECT " FT_KPI_COLUMNS " FROM orders WHERE confirmed_ms >= ?1 AND confirmed_ms < ?2 "
+    "UNION ALL SELECT " FT_KPI_COLUMNS " FROM orders WHERE shipped_ms >= ?1 AND shipped_ms < ?2 "
+    "AND (confirmed_ms IS NULL OR confirmed_ms < ?1 OR confirmed_ms >= ?2) "
+    "UNION ALL SELECT " FT_KPI_COLUMNS " FROM orders WHERE shipped_ms IS NULL AND confirmed_ms < ?1 "
+    "UNION ALL SELECT " FT_KPI_COLUMNS " FROM orders WHERE shipped_ms >= ?2 AND confirmed_ms < ?1";
+// With no `since` nearly every order is relevant: one sequential scan beats
+// index ranges with a table lookup per row. The KpiAccumulator ignores the rest.
+constexpr const char* kAllOrdersSql = "SELECT " FT_KPI_COLUMNS " FROM orders";
+// Index-only on events_material (covering).
+constexpr const char* kMaterialSql =
+    "SELECT COALESCE(SUM(used_g), 0), COALESCE(SUM(scrap_g), 0) FROM events "
+    "WHERE used_g IS NOT NULL AND stage_ms >= ?1 AND stage_ms < ?2";
+// All time: the order summaries already hold each order's material sums.
+constexpr const char* kAllMaterialSql =
+    "SELECT COALESCE(SUM(used_g), 0), COALESCE(SUM(scrap_g), 0) FROM orders";
+// ?1 = since, ?2 = limit (-1 = none).
+constexpr const char* kListOrdersSql =
+    "SELECT " FT_ORDER_COLUMNS " FROM orders WHERE current_stage_ms >= ?1 "
+    "ORDER BY current_stage_ms DESC, order_id LIMIT ?2";
+// The open ones: orders_by_shipped finds them (shipped_ms IS NULL) without
+// walking every order.
+constexpr const char* kListOpenOrdersSql =
+    "SELECT " FT_ORDER_COLUMNS " FROM orders WHERE shipped_ms IS NULL AND current_stage_ms >= ?1 "
+    "ORDER BY current_stage_ms DESC, order_id LIMIT ?2";
+constexpr const char* kRecentRejectsSql =
+    "SELECT " FT_REJECT_COLUMNS " FROM rejects ORDER BY id DESC LIMIT ?1";
+constexpr const char* kRejectTotalSql = "SELECT value FROM counters WHERE name = 'rejects_total'";
+constexpr const char* kEventCountSql = "SELECT COUNT(*) FROM events";
+
+std::int64_t SinceMs(const std::optional<TimePoint>& t) { return t ? ToEpochMs(*t) : kMinMs; }
+std::int64_t UntilMs(const std::optional<TimePoint>& t) { return t ? ToEpochMs(*t) : kMaxMs; }
+std::int64_t LimitOrAll(std::size_t limit) {
+  return limit == 0 || limit > static_cast<std::size_t>(kMaxMs) ? -1
+                                                                : static_cast<std::int64_t>(limit);
+}
+
+}  // namespace
+
+Result<std::unique_ptr<OrderReader>> OrderReader::Create(Database& db, Rules rules) {
+  std::unique_ptr<OrderReader> r(new OrderReader(db, std::move(rules)));
+  const std::pair<StmtPtr*, const char*> all[] = {
+      {&r->order_events_, kOrderEventsSql},       {&r->find_order_, kFindOrderSql},
+      {&r->orders_for_kpi_, kOrdersForKpiSql},    {&r->all_orders_, kAllOrdersSql},
+      {&r->material_, kMaterialSql},              {&r->all_material_, kAllMaterialSql},
+      {&r->list_orders_, kListOrdersSql},         {&r->list_open_orders_, kListOpenOrdersSql},
+      {&r->recent_rejects_, kRecentRejectsSql},   {&r->reject_total_, kRejectTotalSql},
+      {&r->event_count_, kEventCountSql},
+  };
+  for (const auto& [slot, sql] : all) {
+    if (auto s = db.Prepare(sql, *slot); !s) return s.error();
+  }
+  return r;
+}
+
+Result<std::vector<StageEvent>> OrderReader::OrderEvents(const std::string& order_id) {
+  return NoThrow([&]() -> Result<std::vector<StageEvent>> {
+    Statement q(order_events_.get());
+    q.Text(1, order_id);
+    std::vector<StageEvent> events;
+    int rc;
+    while ((rc = q.Step()) == SQLITE_ROW) events.push_back(ReadEvent(q, /*with_raw=*/true));
+    if (rc != SQLITE_DONE) return db_.SqlError(rc, "reading the order's events");
+    if (events.empty()) return MakeError(ErrorKind::kNotFound, "no events for order " + order_id);
+    SortTimeline(events, rules_);
+    return events;
+  });
+}
+
+Result<OrderSummary> OrderReader::FindOrder(const std::string& order_id) {
+  return NoThrow([&]() -> Result<OrderSummary> {
+    Statement q(find_order_.get());
+    q.Text(1, order_id);
+    int rc = q.Step();
+    if (rc == SQLITE_DONE) return MakeError(ErrorKind::kNotFound, "no order " + order_id);
+    if (rc != SQLITE_ROW) return db_.SqlError(rc, "reading the order");
+    auto summary = ReadSummary(q);
+    if (!summary) {
+      return MakeError(ErrorKind::kCorrupt,
+                       db_.path() + ": bad return_reasons of order " + order_id);
+    }
+    return std::move(*summary);
+  });
+}
+
+// Hands every row of a bound order-summary query to `visit`.
+Status OrderReader::Visit(Statement& q, const char* what,
+                          const std::function<void(const OrderSummary&)>& visit) {
+  int rc;
+  while ((rc = q.Step()) == SQLITE_ROW) {
+    auto summary = ReadSummary(q);
+    if (!summary)
+      return MakeError(ErrorKind::kCorrupt, db_.path() + ": bad return_reasons in " + what);
+    visit(*summary);
+  }
+  if (rc != SQLITE_DONE) return db_.SqlError(rc, what);
+  return Ok{};
+}
+
+Status OrderReader::VisitOrdersForKpi(const Window& window,
+                                      const std::function<void(const OrderSummary&)>& visit) {
+  return NoThrow([&]() -> Status {
+    Statement q(window.since ? orders_for_kpi_.get() : all_orders_.get());
+    if (window.since) q.Int(1, SinceMs(window.since)).Int(2, UntilMs(window.until));
+    return Visit(q, "reading orders for KPIs", visit);
+  });
+}
+
+Result<MaterialTotals> OrderReader::MaterialInWindow(const Window& window) {
+  return NoThrow([&]() -> Result<MaterialTotals> {
+    const bool all_time = !window.since && !window.until;
+    Statement q(all_time ? all_material_.get() : material_.get());
+    if (!all_time) q.Int(1, SinceMs(window.since)).Int(2, UntilMs(window.until));
+    int rc = q.Step();
+    if (rc != SQLITE_ROW) return db_.SqlError(rc, "summing material");
+    return MaterialTotals{q.Real(0), q.Real(1)};
+  });
+}
+
+Result<std::vector<OrderSummary>> OrderReader::ListOrders(const OrderFilter& filter) {
+  return NoThrow([&]() -> Result<std::vector<OrderSummary>> {
+    Statement q(filter.open_only ? list_open_orders_.get() : list_orders_.get());
+    q.Int(1, SinceMs(filter.since)).Int(2, LimitOrAll(filter.limit));
+    std::vector<OrderSummary> out;
+    auto visited = Visit(q, "listing orders", [&](const OrderSummary& o) { out.push_back(o); });
+    if (!visited) return visited.error();
+    return out;
+  });
+}
+
+Result<std::vector<Reject>> OrderReader::RecentRejects(std::size_t limit) {
+  return NoThrow([&]() -> Result<std::vector<Reject>> {
+    Statement q(recent_rejects_.get());
+    q.Int(1, LimitOrAll(limit));
+    std::vector<Reject> out;
+    int rc;
+    while ((rc = q.Step()) == SQLITE_ROW) out.push_back(ReadReject(q));
+    if (rc != SQLITE_DONE) return db_.SqlError(rc, "reading rejects");
+    return out;
+  });
+}
+
+Result<std::uint64_t> OrderReader::Count(sqlite3_stmt* stmt, const char* what) {
+  return NoThrow([&]() -> Result<std::uint64_t> {
+    Statement q(stmt);
+    int rc = q.Step();
+    if (rc == SQLITE_DONE) return std::uint64_t{0};
+    if (rc != SQLITE_ROW) return db_.SqlError(rc, what);
+    return static_cast<std::uint64_t>(q.Int(0));
+  });
+}
+
+Result<std::uint64_t> OrderReader::RejectTotal() {
+  return Count(reject_total_.get(), "reading the reject total");
+}
+
+Result<std::uint64_t> OrderReader::EventCount() {
+  return Count(event_count_.get(), "counting events");
+}
+
+}  // namespace floortrack::sqlite

@@ -1,0 +1,46 @@
+// OrderReader: the store's read path, every OrderHistory query.
+//
+// Each query is one statement, so it sees one consistent snapshot of
+// committed data and never blocks the writer (WAL). Timelines are sorted by
+// the stage order of the Rules it is given (the rules record the daemon
+// keeps in the database). Prepares only the read statements, so a read-only
+// Database suffices. Borrows the Database (it must outlive the reader); used
+// from one thread at a time.
+#pragma once
+
+#include <memory>
+
+#include "adapters/sqlite/database.h"
+#include "adapters/sqlite/statement.h"
+#include "core/order_history.h"
+
+namespace floortrack::sqlite {
+
+class OrderReader final : public OrderHistory {
+ public:
+  static Result<std::unique_ptr<OrderReader>> Create(Database& db, Rules rules);
+  void SetRules(const Rules& rules) { rules_ = rules; }
+
+  Result<std::vector<StageEvent>> OrderEvents(const std::string& order_id) override;
+  Result<OrderSummary> FindOrder(const std::string& order_id) override;
+  Status VisitOrdersForKpi(const Window& window,
+                           const std::function<void(const OrderSummary&)>& visit) override;
+  Result<MaterialTotals> MaterialInWindow(const Window& window) override;
+  Result<std::vector<OrderSummary>> ListOrders(const OrderFilter& filter) override;
+  Result<std::vector<Reject>> RecentRejects(std::size_t limit) override;
+  Result<std::uint64_t> RejectTotal() override;
+  Result<std::uint64_t> EventCount() override;
+
+ private:
+  OrderReader(Database& db, Rules rules) : db_(db), rules_(std::move(rules)) {}
+  Status Visit(Statement& q, const char* what,
+               const std::function<void(const OrderSummary&)>& visit);
+  Result<std::uint64_t> Count(sqlite3_stmt* stmt, const char* what);
+
+  Database& db_;
+  Rules rules_;
+  StmtPtr order_events_, find_order_, orders_for_kpi_, all_orders_, material_, all_material_,
+      list_orders_, list_open_orders_, recent_rejects_, reject_total_, event_count_;
+};
+
+}  // namespace floortrack::sqlite

@@ -1,0 +1,185 @@
+#include "adapters/sqlite/schema.h"
+
+#include <cstdio>
+#include <string>
+#include <string_view>
+
+namespace floortrack::sqlite {
+namespace {
+
+// Step 1: the schema as floortrack 0.1.0 shipped it.
+constexpr const char* kSchema1Sql = R"sql(
+CREATE TABLE events(
+  seq INTEGER PRIMARY KEY,
+  event_key TEXT NOT NULL UNIQUE,
+  order_id TEXT NOT NULL,
+  stage TEXT NOT NULL,
+  stage_ms INTEGER NOT NULL,
+  received_ms INTEGER NOT NULL,
+  device_ms INTEGER,
+  time_source INTEGER NOT NULL,
+  topic TEXT NOT NULL,
+  station TEXT,
+  operator TEXT,
+  result TEXT,
+  defect TEXT,
+  reason TEXT,
+  material_type TEXT,
+  used_g REAL,
+  scrap_g REAL,
+  material_cost REAL NOT NULL DEFAULT 0,
+  value REAL,
+  currency TEXT,
+  customer_id TEXT,
+  product TEXT,
+  personalized INTEGER,
+  promised_ms INTEGER,
+  raw BLOB NOT NULL);
+CREATE INDEX events_by_order ON events(order_id, stage_ms);
+CREATE INDEX events_material ON events(stage_ms, used_g, scrap_g) WHERE used_g IS NOT NULL;
+CREATE TABLE orders(
+  order_id TEXT NOT NULL PRIMARY KEY,
+  confirmed_ms INTEGER,
+  shipped_ms INTEGER,
+  current_stage TEXT NOT NULL,
+  current_stage_ms INTEGER NOT NULL,
+  last_received_ms INTEGER NOT NULL,
+  event_count INTEGER NOT NULL,
+  value REAL,
+  currency TEXT,
+  customer_id TEXT,
+  product TEXT,
+  personalized INTEGER,
+  used_g REAL NOT NULL,
+  scrap_g REAL NOT NULL,
+  material_cost REAL NOT NULL,
+  failed_before_ship INTEGER NOT NULL,
+  return_reasons TEXT NOT NULL) WITHOUT ROWID;
+CREATE INDEX orders_by_confirmed ON orders(confirmed_ms);
+CREATE INDEX orders_by_shipped ON orders(shipped_ms);
+CREATE INDEX orders_by_activity ON orders(current_stage_ms);
+CREATE TABLE rejects(
+  id INTEGER PRIMARY KEY,
+  received_ms INTEGER NOT NULL,
+  topic TEXT NOT NULL,
+  reason TEXT NOT NULL,
+  raw BLOB NOT NULL,
+  payload_size INTEGER NOT NULL);
+CREATE TABLE counters(
+  name TEXT NOT NULL PRIMARY KEY,
+  value INTEGER NOT NULL) WITHOUT ROWID;
+PRAGMA application_id = 1181504594;
+)sql";
+static_assert(kStoreApplicationId == 1181504594, "keep kSchema1Sql's application_id in step");
+
+// Step 2: named records (the rules in effect, the summaries' version, the
+// subscribed filters), and the material index every 0.1.0 build did not
+// yet have (0.1.0 created it at each start instead of in a step).
+constexpr const char* kSchema2Sql = R"sql(
+CREATE TABLE settings(
+  name TEXT NOT NULL PRIMARY KEY,
+  value TEXT NOT NULL) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS events_material ON events(stage_ms, used_g, scrap_g) WHERE used_g IS NOT NULL;
+DROP INDEX IF EXISTS events_material_by_time;
+)sql";
+
+struct Step {
+  int version;       // the version this step produces
+  const char* what;  // for progress and errors
+  const char* sql;
+};
+
+constexpr Step kSteps[] = {
+    {1, "events, orders, rejects and counters", kSchema1Sql},
+    {2, "settings table and material index", kSchema2Sql},
+};
+static_assert(sizeof(kSteps) / sizeof(kSteps[0]) == kStoreSchemaVersion,
+              "one migration step per schema version");
+
+Status RunStep(Database& db, const Step& step) {
+  const std::string what = "migrating to schema " + std::to_string(step.version);
+  if (auto s = db.Exec("BEGIN IMMEDIATE", what.c_str()); !s) return s;
+  const std::string set_version = "PRAGMA user_version = " + std::to_string(step.version);
+  Status s = db.Exec(step.sql, what.c_str());
+  if (s) s = db.Exec(set_version.c_str(), what.c_str());
+  if (s) s = db.Exec("COMMIT", what.c_str());
+  if (!s) db.RollbackIfActive();
+  return s;
+}
+
+}  // namespace
+
+Result<int> CheckFile(Database& db) {
+  auto app = db.QueryInt("PRAGMA application_id", "reading the database header");
+  if (!app) return app.error();
+  auto version = db.QueryInt("PRAGMA user_version", "reading the database header");
+  if (!version) return version.error();
+  auto objects = db.QueryInt("SELECT COUNT(*) FROM sqlite_master", "reading the database header");
+  if (!objects) return objects.error();
+  const std::string& path = db.path();
+  if (version.value() > kStoreSchemaVersion) {
+    return MakeError(ErrorKind::kCorrupt,
+                     path + ": floortrack schema version " + std::to_string(version.value()) +
+                         " is newer than this build supports (" +
+                         std::to_string(kStoreSchemaVersion) + ")");
+  }
+  if (app.value() == 0 && objects.value() == 0 && version.value() == 0) return 0;
+  if (app.value() != kStoreApplicationId) {
+    char id[16];
+    std::snprintf(id, sizeof id, "0x%08llX",
+                  static_cast<unsigned long long>(app.value() & 0xFFFFFFFF));
+    return MakeError(ErrorKind::kCorrupt, path + ": not a floortrack database (application_id " +
+                                              id + ", " + std::to_string(objects.value()) +
+                                              " schema objects); refusing to use it");
+  }
+  return static_cast<int>(version.value());
+}
+
+Status ConfigureForWriting(Database& db, bool synchronous_full) {
+  {
+    StmtPtr stmt;
+    if (auto s = db.Prepare("PRAGMA journal_mode = WAL", stmt); !s) return s;
+    int rc = sqlite3_step(stmt.get());
+    if (rc != SQLITE_ROW) return db.SqlError(rc, "enabling WAL mode");
+    const auto* mode = reinterpret_cast<const char*>(sqlite3_column_text(stmt.get(), 0));
+    if (!mode || std::string_view(mode) != "wal") {
+      return MakeError(ErrorKind::kIo, db.path() + ": cannot enable WAL journal mode (got " +
+                                           std::string(mode ? mode : "nothing") + ")");
+    }
+  }
+  // Keep -wal and -shm when the daemon closes the database (checkpointed,
+  // not deleted): a reader without write permission on the directory (the
+  // CLI run by an unprivileged user) can open a WAL database only if both
+  // files already exist. Set only now that the file is known to be ours, so
+  // a refused foreign file is left without them.
+  int persist_wal = 1;
+  sqlite3_file_control(db.handle(), "main", SQLITE_FCNTL_PERSIST_WAL, &persist_wal);
+  if (auto s = db.Exec(synchronous_full ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL",
+                       "setting synchronous");
+      !s) {
+    return s;
+  }
+  // SQLite's default checkpoint interval (1000 WAL pages, ~4 MiB) stays: a
+  // larger one measured ~10% faster ingest but needs that much free disk to
+  // get out of a disk-full condition, since only a checkpoint resets the WAL
+  // (tests/reliability/test_disk_full.py). journal_size_limit truncates the
+  // kept -wal file back to 4 MiB after a reset.
+  return db.Exec("PRAGMA journal_size_limit = 4194304", "limiting the WAL");
+}
+
+Status Migrate(Database& db, int from, const StoreProgressHandler& progress) {
+  if (from == 0 && progress) progress({"creating the database " + db.path(), 0, 0});
+  for (const Step& step : kSteps) {
+    if (step.version <= from) continue;
+    if (progress && from > 0) {
+      progress({"migrating " + db.path() + " from schema " + std::to_string(step.version - 1) +
+                    " to " + std::to_string(step.version) + ": " + step.what,
+                static_cast<std::uint64_t>(step.version - from - 1),
+                static_cast<std::uint64_t>(kStoreSchemaVersion - from)});
+    }
+    if (auto s = RunStep(db, step); !s) return s;
+  }
+  return Ok{};
+}
+
+}  // namespace floortrack::sqlite
