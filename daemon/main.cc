@@ -12,11 +12,14 @@
 #include "adapters/sqlite_store.h"
 #include "daemon/daemon.h"
 #include "daemon/logging.h"
+#include "daemon/service_notifier.h"
 
 namespace {
 
 constexpr int kExitConfig = 2;
 constexpr int kExitStorage = 1;
+// Start time asked of systemd at each migration or rebuild progress report.
+constexpr std::chrono::minutes kStartExtension{5};
 
 int CheckConfig(const std::string& path) {
   auto config = floortrack::LoadConfig(path);
@@ -51,8 +54,19 @@ int Run(const std::string& config_path, const std::string& log_level) {
   for (const auto& warning : floortrack::SecurityWarnings(config, config_path))
     spdlog::warn("{}", warning);
 
-  auto store =
-      floortrack::SqliteStore::OpenForWriting(ToStoreOptions(config.storage), config.rules);
+  // Migrations and summary rebuilds report progress: logged, and each report
+  // asks systemd for more start time, so a long one is not killed by the
+  // unit's start timeout. An ordinary start reports nothing.
+  floortrack::ServiceNotifier starting;
+  floortrack::StoreOptions store_options = ToStoreOptions(config.storage);
+  store_options.progress = [&starting](const floortrack::StoreProgress& p) {
+    if (p.total > 0)
+      spdlog::info("{}: {} of {}", p.step, p.done, p.total);
+    else
+      spdlog::info("{}", p.step);
+    starting.ExtendTimeout(kStartExtension);
+  };
+  auto store = floortrack::SqliteStore::OpenForWriting(store_options, config.rules);
   if (!store) {
     spdlog::critical("cannot open database: {}", store.error().message);
     return kExitStorage;

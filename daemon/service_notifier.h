@@ -28,6 +28,10 @@ class ServiceNotifier {
   void Watchdog();
   void Reloading();
   void Stopping();
+  // EXTEND_TIMEOUT_USEC=: asks systemd to wait `usec` longer for the start
+  // (or stop) in progress, e.g. while a long database migration runs. Send
+  // it again before that time runs out to keep extending.
+  void ExtendTimeout(std::chrono::microseconds usec);
 
  private:
   void Send(const std::string& state);

@@ -1,8 +1,12 @@
 // floortrack: the technicians' CLI. Reads the database read-only and never
 // blocks the daemon; works while the daemon is down. See docs/cli.md.
 #include <CLI/CLI.hpp>
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
+#include <fstream>
 #include <iostream>
+#include <sstream>
 #include <string>
 
 #include "adapters/config_file.h"
@@ -35,9 +39,18 @@ void Print(const nlohmann::json& j) {
   std::cout << j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
 }
 
+// The database path from --db, else from the config file. Only the file
+// itself is read (ParseConfig), never the password or TLS files it names: a
+// technician in group floortrack may read the config but not the secrets.
 Result<std::string> DatabasePath(const Options& o) {
   if (!o.db_path.empty()) return o.db_path;
-  auto config = LoadConfig(o.config_path);
+  std::ifstream in(o.config_path, std::ios::binary);
+  if (!in)
+    return MakeError(ErrorKind::kNotFound, o.config_path + ": " + std::strerror(errno) +
+                                               " (or pass --db PATH)");
+  std::ostringstream text;
+  text << in.rdbuf();
+  auto config = ParseConfig(text.str(), o.config_path);
   if (!config)
     return MakeError(config.error().kind, config.error().message + " (or pass --db PATH)");
   return config.value().storage.path;
@@ -53,14 +66,12 @@ Result<std::optional<TimePoint>> TimeArg(const std::string& text, const char* na
   return std::optional<TimePoint>{*t};
 }
 
-int RunKpi(OrderHistory& h, const Options& o, TimePoint now) {
+int RunKpi(OrderHistory& h, const Rules& rules, const Options& o, TimePoint now) {
   auto since = TimeArg(o.since, "--since", now);
   auto until = TimeArg(o.until, "--until", now);
   if (!since) return Fail(since.error().message, kExitUsage);
   if (!until) return Fail(until.error().message, kExitUsage);
   Window window{since.value(), until.value()};
-  auto config = LoadConfig(o.config_path);
-  const Rules rules = config ? config.value().rules : Rules{};
   KpiAccumulator kpis(rules, window);
   auto visited = h.VisitOrdersForKpi(window, [&](const OrderSummary& order) { kpis.Add(order); });
   if (!visited) return Fail(visited.error().message);
@@ -150,9 +161,16 @@ int Main(int argc, char** argv) {
   if (!path) return Fail(path.error().message);
   auto store = SqliteStore::OpenReadOnly(path.value());
   if (!store) return Fail(store.error().message);
+  // The rules the daemon runs with, as it recorded them in the database
+  // (stage order, accuracy reasons, money settings): --db alone gives the
+  // same answers as --config. A database the daemon never started on has no
+  // record and no events; the defaults serve it.
+  auto recorded = store.value()->RecordedRules();
+  if (!recorded) return Fail(recorded.error().message);
+  const Rules rules = recorded.value().value_or(Rules{});
   OrderHistory& history = *store.value();
   TimePoint now = SystemClock().Now();
-  if (kpi->parsed()) return RunKpi(history, o, now);
+  if (kpi->parsed()) return RunKpi(history, rules, o, now);
   if (status->parsed()) return RunStatus(history, o, now);
   if (orders->parsed()) return RunOrders(history, o, now);
   return RunRejects(history, o);

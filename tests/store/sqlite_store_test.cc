@@ -1,6 +1,8 @@
 // SqliteStore on real database files, one fresh temporary directory per test.
 #include "adapters/sqlite_store.h"
+
 #include "adapters/sqlite/schema.h"
+#include "tests/store/store_fixture.h"
 
 #include <doctest/doctest.h>
 #include <sqlite3.h>
@@ -18,108 +20,6 @@ namespace floortrack {
 namespace {
 
 namespace fs = std::filesystem;
-
-class TempDir {
- public:
-  TempDir() {
-    char tmpl[] = "/tmp/floortrack-store-XXXXXX";
-    const char* made = mkdtemp(tmpl);
-    REQUIRE(made != nullptr);
-    path_ = made;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  std::string File(const std::string& name) const { return path_ + "/" + name; }
-
- private:
-  std::string path_;
-};
-
-TimePoint At(std::int64_t ms) { return FromEpochMs(ms); }
-
-StageEvent Event(const std::string& key, const std::string& order, const std::string& stage,
-                 std::int64_t stage_ms) {
-  StageEvent e;
-  e.event_key = key;
-  e.order_id = order;
-  e.stage = stage;
-  e.topic = "shop/" + stage;
-  e.stage_time = At(stage_ms);
-  e.received_at = At(stage_ms + 10);
-  e.device_ts = At(stage_ms);
-  e.raw_payload = "{\"order_id\":\"" + order + "\"}";
-  return e;
-}
-
-StageEvent WithMaterial(StageEvent e, double used, double scrap) {
-  e.material = Material{"silver", used, scrap};
-  e.material_cost = used * 0.5;
-  return e;
-}
-
-StoreOptions Options(const std::string& path) {
-  StoreOptions options;
-  options.path = path;
-  return options;
-}
-
-std::unique_ptr<SqliteStore> MustOpen(const StoreOptions& options) {
-  auto store = SqliteStore::OpenForWriting(options, Rules{});
-  REQUIRE_MESSAGE(store.ok(), (store.ok() ? "" : store.error().message));
-  return std::move(store).value();
-}
-
-std::unique_ptr<SqliteStore> MustOpenReadOnly(const std::string& path) {
-  auto store = SqliteStore::OpenReadOnly(path);
-  REQUIRE_MESSAGE(store.ok(), (store.ok() ? "" : store.error().message));
-  return std::move(store).value();
-}
-
-void MustAppend(SqliteStore& store, const StageEvent& e,
-                AppendStatus expected = AppendStatus::kInserted) {
-  auto r = store.Append(e);
-  REQUIRE_MESSAGE(r.ok(), (r.ok() ? "" : r.error().message));
-  CHECK(r.value() == expected);
-}
-
-std::string ReadBytes(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-}
-
-// A plain sqlite3 connection for poking at the file from "another process".
-class RawDb {
- public:
-  explicit RawDb(const std::string& path, int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE) {
-    REQUIRE(sqlite3_open_v2(path.c_str(), &db_, flags, nullptr) == SQLITE_OK);
-  }
-  ~RawDb() { sqlite3_close_v2(db_); }
-  int Exec(const std::string& sql) {
-    return sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, nullptr);
-  }
-  std::int64_t Int(const std::string& sql) {
-    sqlite3_stmt* stmt = nullptr;
-    REQUIRE(sqlite3_prepare_v2(db_, sql.c_str(), -1, &stmt, nullptr) == SQLITE_OK);
-    REQUIRE(sqlite3_step(stmt) == SQLITE_ROW);
-    std::int64_t v = sqlite3_column_int64(stmt, 0);
-    sqlite3_finalize(stmt);
-    return v;
-  }
-  std::string Text(const std::string& sql) {
-    sqlite3_stmt* stmt = nullptr;
-    REQUIRE(sqlite3_prepare_v2(db_, sql.c_str(), -1, &stmt, nullptr) == SQLITE_OK);
-    REQUIRE(sqlite3_step(stmt) == SQLITE_ROW);
-    std::string v = reinterpret_cast<const char*>(sqlite3_column_text(stmt, 0));
-    sqlite3_finalize(stmt);
-    return v;
-  }
-  sqlite3* get() { return db_; }
-
- private:
-  sqlite3* db_ = nullptr;
-};
 
 std::set<std::string> Ids(const std::vector<OrderSummary>& orders) {
   std::set<std::string> ids;

@@ -1,0 +1,184 @@
+// Schema migrations and summary versions, on real files: the schema-1
+// database written by floortrack 0.1.0 (tests/fixtures/schema1), fresh files,
+// and stage-order changes that must rebuild the order summaries.
+#include <doctest/doctest.h>
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "adapters/sqlite/schema.h"
+#include "adapters/sqlite_store.h"
+#include "core/summary_rule.h"
+#include "tests/store/store_fixture.h"
+
+namespace floortrack {
+namespace {
+
+const std::string kFixture = std::string(FLOORTRACK_FIXTURES) + "/schema1/floortrack.db";
+
+// Every column of every order row, in key order, as text: what "the
+// summaries did not change" means.
+std::vector<std::string> OrderRows(const std::string& path) {
+  RawDb raw(path, SQLITE_OPEN_READONLY);
+  sqlite3_stmt* stmt = nullptr;
+  REQUIRE(sqlite3_prepare_v2(raw.get(), "SELECT * FROM orders ORDER BY order_id", -1, &stmt,
+                             nullptr) == SQLITE_OK);
+  std::vector<std::string> rows;
+  while (sqlite3_step(stmt) == SQLITE_ROW) {
+    std::string row;
+    for (int c = 0; c < sqlite3_column_count(stmt); ++c) {
+      const auto* text = sqlite3_column_text(stmt, c);
+      row += (text ? reinterpret_cast<const char*>(text) : "NULL") + std::string("|");
+    }
+    rows.push_back(row);
+  }
+  sqlite3_finalize(stmt);
+  return rows;
+}
+
+Rules StoneSetBeforePolish() {
+  Rules rules;
+  rules.stages = {"confirmed", "print_started", "printed", "cast", "stone_set",
+                  "polished",  "qc",            "packed",  "shipped", "returned"};
+  return rules;
+}
+
+TEST_CASE("the 0.1.0 database migrates to the current schema keeping every row") {
+  TempDir dir;
+  const std::string path = dir.File("ft.db");
+  std::filesystem::copy_file(kFixture, path);
+  const auto orders_before = OrderRows(path);
+  REQUIRE(orders_before.size() == 80);
+  {
+    RawDb raw(path);
+    REQUIRE(raw.Int("PRAGMA user_version") == 1);
+  }
+
+  std::vector<StoreProgress> steps;
+  StoreOptions options = Options(path);
+  options.progress = [&](const StoreProgress& p) { steps.push_back(p); };
+  auto store = SqliteStore::OpenForWriting(options, Rules{});
+  REQUIRE_MESSAGE(store.ok(), (store.ok() ? "" : store.error().message));
+
+  // One migration step (1 -> 2) and a rebuild of the 80 summaries, reported.
+  REQUIRE(steps.size() >= 2);
+  CHECK(steps.front().step.find("from schema 1 to 2") != std::string::npos);
+  CHECK(steps.back().step == "rebuilt order summaries");
+  CHECK(steps.back().total == 80);
+
+  CHECK(store.value()->EventCount().value() == 661);
+  CHECK(store.value()->RejectTotal().value() == 20);
+  CHECK(store.value()->RecentRejects(0).value().size() == 20);
+  auto recorded = store.value()->RecordedRules();
+  REQUIRE(recorded.ok());
+  REQUIRE(recorded.value().has_value());
+  CHECK(recorded.value()->stages == Rules{}.stages);
+  store.value().reset();
+
+  RawDb raw(path);
+  CHECK(raw.Int("PRAGMA user_version") == sqlite::kStoreSchemaVersion);
+  CHECK(raw.Int("PRAGMA application_id") == sqlite::kStoreApplicationId);
+  CHECK(raw.Text("SELECT value FROM settings WHERE name = 'summary_version'") ==
+        SummaryVersion(Rules{}));
+  CHECK(raw.Int("PRAGMA integrity_check = 1") == 0);  // "ok" reads back as 0
+  CHECK(OrderRows(path) == orders_before);
+}
+
+TEST_CASE("a second open neither migrates nor rebuilds") {
+  TempDir dir;
+  const std::string path = dir.File("ft.db");
+  MustOpen(Options(path));
+  std::vector<StoreProgress> steps;
+  StoreOptions options = Options(path);
+  options.progress = [&](const StoreProgress& p) { steps.push_back(p); };
+  MustOpen(options);
+  CHECK(steps.empty());
+}
+
+TEST_CASE("a fresh file goes through every step, reporting only its creation") {
+  TempDir dir;
+  std::vector<StoreProgress> steps;
+  StoreOptions options = Options(dir.File("ft.db"));
+  options.progress = [&](const StoreProgress& p) { steps.push_back(p); };
+  MustOpen(options);
+  REQUIRE(!steps.empty());
+  CHECK(steps.front().step.find("creating the database") == 0);
+  RawDb raw(dir.File("ft.db"));
+  CHECK(raw.Int("PRAGMA user_version") == sqlite::kStoreSchemaVersion);
+}
+
+TEST_CASE("the CLI's read-only open refuses an unmigrated file and says how to migrate it") {
+  TempDir dir;
+  const std::string path = dir.File("ft.db");
+  std::filesystem::copy_file(kFixture, path);
+  const std::string bytes = ReadBytes(path);
+  auto reader = SqliteStore::OpenReadOnly(path);
+  REQUIRE_FALSE(reader.ok());
+  CHECK(reader.error().message.find("start floortrackd once") != std::string::npos);
+  CHECK(ReadBytes(path) == bytes);
+}
+
+// Two events at the same stage time: the stage order decides which is
+// current. With the default order polished (4) comes before stone_set (5),
+// so stone_set is current; with stone_set before polished, polished is.
+TEST_CASE("a new stage order rebuilds the summaries at the next open") {
+  TempDir dir;
+  const std::string path = dir.File("ft.db");
+  {
+    auto store = MustOpen(Options(path));
+    MustAppend(*store, Event("a", "O-1", "confirmed", 1000));
+    MustAppend(*store, Event("b", "O-1", "polished", 5000));
+    MustAppend(*store, Event("c", "O-1", "stone_set", 5000));
+    CHECK(store->FindOrder("O-1").value().current_stage == "stone_set");
+  }
+  std::vector<StoreProgress> steps;
+  StoreOptions options = Options(path);
+  options.progress = [&](const StoreProgress& p) { steps.push_back(p); };
+  auto store = SqliteStore::OpenForWriting(options, StoneSetBeforePolish());
+  REQUIRE(store.ok());
+  CHECK(store.value()->FindOrder("O-1").value().current_stage == "polished");
+  REQUIRE(!steps.empty());
+  CHECK(steps.back().step == "rebuilt order summaries");
+  // The reader sorts timelines by the recorded order, with no rules given.
+  auto reader = MustOpenReadOnly(path);
+  auto timeline = reader->OrderEvents("O-1").value();
+  REQUIRE(timeline.size() == 3);
+  CHECK(timeline[1].stage == "stone_set");
+  CHECK(timeline[2].stage == "polished");
+}
+
+TEST_CASE("SetRules with a new stage order rebuilds before the next append") {
+  TempDir dir;
+  auto store = MustOpen(Options(dir.File("ft.db")));
+  MustAppend(*store, Event("a", "O-1", "confirmed", 1000));
+  MustAppend(*store, Event("b", "O-1", "polished", 5000));
+  MustAppend(*store, Event("c", "O-1", "stone_set", 5000));
+  store->SetRules(StoneSetBeforePolish());
+  MustAppend(*store, Event("d", "O-2", "confirmed", 1000));
+  CHECK(store->FindOrder("O-1").value().current_stage == "polished");
+  auto recorded = store->RecordedRules().value();
+  REQUIRE(recorded.has_value());
+  CHECK(recorded->stages == StoneSetBeforePolish().stages);
+}
+
+TEST_CASE("a rules change that leaves the stage order alone rebuilds nothing") {
+  TempDir dir;
+  const std::string path = dir.File("ft.db");
+  {
+    auto store = MustOpen(Options(path));
+    MustAppend(*store, Event("a", "O-1", "confirmed", 1000));
+  }
+  Rules priced;
+  priced.material_cost_per_g["silver"] = 2.0;
+  std::vector<StoreProgress> steps;
+  StoreOptions options = Options(path);
+  options.progress = [&](const StoreProgress& p) { steps.push_back(p); };
+  auto store = SqliteStore::OpenForWriting(options, priced);
+  REQUIRE(store.ok());
+  CHECK(steps.empty());
+  CHECK(store.value()->RecordedRules().value()->material_cost_per_g.at("silver") == 2.0);
+}
+
+}  // namespace
+}  // namespace floortrack
