@@ -110,9 +110,14 @@ Result<std::optional<Rules>> SqliteStore::RecordedRules() {
   });
 }
 
-Result<AppendStatus> SqliteStore::Append(const StageEvent& event) {
+Result<AppendStatus> SqliteStore::Append(const StageEvent& event, const EventIdentity& identity) {
   if (!writer_) return MakeError(ErrorKind::kReadOnly, db_->path() + ": opened read-only");
-  return writer_->Append(event);
+  return writer_->Append(event, identity);
+}
+
+Result<std::uint64_t> SqliteStore::BeginEpoch() {
+  if (!writer_) return MakeError(ErrorKind::kReadOnly, db_->path() + ": opened read-only");
+  return writer_->BeginEpoch();
 }
 
 Status SqliteStore::AppendReject(const Reject& reject) {

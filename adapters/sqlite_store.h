@@ -69,9 +69,11 @@ class SqliteStore final : public EventStore, public OrderHistory {
   Result<std::optional<Rules>> RecordedRules();
 
   // EventStore (kReadOnly on a read-only store).
-  Result<AppendStatus> Append(const StageEvent& event) override;
+  using EventStore::Append;
+  Result<AppendStatus> Append(const StageEvent& event, const EventIdentity& identity) override;
   Status AppendReject(const Reject& reject) override;
   void SetRules(const Rules& rules) override;
+  Result<std::uint64_t> BeginEpoch() override;
 
   // OrderHistory. RecentRejects(0) returns all kept rejects.
   Result<std::vector<StageEvent>> OrderEvents(const std::string& order_id) override;

@@ -1,12 +1,17 @@
 // EventStore: the write port for durable event history.
 //
 // Append() returns only when the event (and its order's summary) is durable
-// per the store's sync setting, or reports why not; a duplicate event_key
-// stores nothing and reports kDuplicate. A store that returns an error has
-// stored nothing, so the caller may retry the same call. Implementations are
-// used from one thread at a time.
+// per the store's sync setting, or reports why not. It deduplicates by the
+// event's identity (core/event_identity.h): a redelivery stores nothing and
+// reports kDuplicate; an event_id reused with different content is stored as
+// its own event and reported as kStoredReusedId. A store that returns an
+// error has stored nothing, so the caller may retry the same call.
+// Implementations are used from one thread at a time.
 #pragma once
 
+#include <cstdint>
+
+#include "core/event_identity.h"
 #include "core/reject.h"
 #include "core/result.h"
 #include "core/rules.h"
@@ -14,15 +19,21 @@
 
 namespace floortrack {
 
-enum class AppendStatus { kInserted, kDuplicate };
+enum class AppendStatus { kInserted, kDuplicate, kStoredReusedId };
 
 class EventStore {
  public:
   virtual ~EventStore() = default;
-  virtual Result<AppendStatus> Append(const StageEvent& event) = 0;
+  virtual Result<AppendStatus> Append(const StageEvent& event, const EventIdentity& identity) = 0;
+  // The event's event_key is its whole identity (a conflict is a duplicate).
+  Result<AppendStatus> Append(const StageEvent& event) { return Append(event, EventIdentity{}); }
   virtual Status AppendReject(const Reject& reject) = 0;
-  // Rules used when recomputing order summaries (stage order).
+  // Rules used when recomputing order summaries (stage order), and recorded
+  // for readers.
   virtual void SetRules(const Rules& rules) = 0;
+  // Starts a new connection epoch (a new connection to the message source)
+  // and returns its number, larger than every earlier one. Durable.
+  virtual Result<std::uint64_t> BeginEpoch() = 0;
 };
 
 }  // namespace floortrack

@@ -51,6 +51,17 @@ constexpr const char* kBumpRejectsSql =
 // the newest ?1 rows without scanning them.
 constexpr const char* kTrimRejectsSql =
     "DELETE FROM rejects WHERE id <= (SELECT MAX(id) FROM rejects) - ?1";
+constexpr const char* kEventByKeySql =
+    "SELECT " FT_EVENT_COLUMNS " FROM events WHERE event_key = ?1";
+// ?1 = fingerprint, ?2 = the current epoch: an unmatched entry of an earlier one.
+constexpr const char* kFindTailSql =
+    "SELECT id FROM delivery_tail WHERE fingerprint = ?1 AND epoch < ?2 AND matched = 0 "
+    "ORDER BY id DESC LIMIT 1";
+constexpr const char* kMatchTailSql = "UPDATE delivery_tail SET matched = 1 WHERE id = ?1";
+constexpr const char* kInsertTailSql = "INSERT INTO delivery_tail(fingerprint, epoch) VALUES (?1, ?2)";
+// ?1 = entries kept (ids are contiguous, as for rejects).
+constexpr const char* kTrimTailSql =
+    "DELETE FROM delivery_tail WHERE id <= (SELECT MAX(id) FROM delivery_tail) - ?1";
 constexpr const char* kOrderIdsSql = "SELECT DISTINCT order_id FROM events ORDER BY order_id";
 
 }  // namespace
@@ -67,7 +78,9 @@ Result<std::unique_ptr<EventWriter>> EventWriter::Create(Database& db, Settings&
       {&w->find_order_, kFindOrderSql},        {&w->upsert_order_, kUpsertOrderSql},
       {&w->update_order_, kUpdateOrderSql},    {&w->insert_reject_, kInsertRejectSql},
       {&w->bump_rejects_, kBumpRejectsSql},    {&w->trim_rejects_, kTrimRejectsSql},
-      {&w->order_ids_, kOrderIdsSql},
+      {&w->order_ids_, kOrderIdsSql},          {&w->event_by_key_, kEventByKeySql},
+      {&w->find_tail_, kFindTailSql},          {&w->match_tail_, kMatchTailSql},
+      {&w->insert_tail_, kInsertTailSql},      {&w->trim_tail_, kTrimTailSql},
   };
   for (const auto& [slot, sql] : all) {
     if (auto s = db.Prepare(sql, *slot); !s) return s.error();
@@ -90,31 +103,119 @@ void EventWriter::AfterFailedWrite(const Error& error) {
     sqlite3_exec(db_.handle(), "PRAGMA wal_checkpoint(TRUNCATE)", nullptr, nullptr, nullptr);
 }
 
-Result<AppendStatus> EventWriter::Append(const StageEvent& event) {
+Result<AppendStatus> EventWriter::Append(const StageEvent& event, const EventIdentity& identity) {
   Result<AppendStatus> result = NoThrow([&]() -> Result<AppendStatus> {
     if (!rules_recorded_) {
       if (auto s = BringSummariesUpToDate(nullptr); !s) return s.error();
     }
-    return AppendInTransaction(event);
+    if (auto s = db_.Run(begin_.get(), "beginning the append"); !s) return s.error();
+    auto appended = AppendInTransaction(event, identity);
+    if (!appended) return appended;
+    if (auto s = db_.Run(commit_.get(), "committing the append"); !s) return s.error();
+    return appended;
   });
   if (!result) AfterFailedWrite(result.error());
   return result;
 }
 
-Result<AppendStatus> EventWriter::AppendInTransaction(const StageEvent& event) {
-  if (auto s = db_.Run(begin_.get(), "beginning the append"); !s) return s.error();
+Result<AppendStatus> EventWriter::AppendInTransaction(const StageEvent& event,
+                                                      const EventIdentity& identity) {
+  switch (identity.kind) {
+    case Identity::kEventId:
+      return AppendWithEventId(event, identity);
+    case Identity::kDelivery:
+      return AppendDelivery(event, identity);
+    case Identity::kContent:
+      break;
+  }
+  auto inserted = Insert(event);
+  if (!inserted) return inserted.error();
+  return inserted.value() ? AppendStatus::kInserted : AppendStatus::kDuplicate;
+}
+
+Result<bool> EventWriter::Insert(const StageEvent& event) {
   {
     Statement q(insert_event_.get());
     BindEvent(q, event);
     int rc = q.Step();
     if (rc != SQLITE_DONE) return db_.SqlError(rc, "inserting the event");
   }
-  const bool inserted = sqlite3_changes(db_.handle()) > 0;
-  if (inserted) {
-    if (auto s = UpdateSummary(*this, event, rules_); !s) return s.error();
+  if (sqlite3_changes(db_.handle()) == 0) return false;
+  if (auto s = UpdateSummary(*this, event, rules_); !s) return s.error();
+  return true;
+}
+
+// The id is stored: the same content is a redelivery; other content is
+// another event that reuses the id, kept under the id and its content.
+Result<AppendStatus> EventWriter::AppendWithEventId(const StageEvent& event,
+                                                    const EventIdentity& identity) {
+  auto inserted = Insert(event);
+  if (!inserted) return inserted.error();
+  if (inserted.value()) return AppendStatus::kInserted;
+  std::optional<StageEvent> stored;
+  {
+    Statement q(event_by_key_.get());
+    q.Text(1, event.event_key);
+    int rc = q.Step();
+    if (rc == SQLITE_ROW) stored = ReadEvent(q, /*with_raw=*/false);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) return db_.SqlError(rc, "reading the stored event");
   }
-  if (auto s = db_.Run(commit_.get(), "committing the append"); !s) return s.error();
-  return inserted ? AppendStatus::kInserted : AppendStatus::kDuplicate;
+  if (!stored) return db_.SqlError(SQLITE_INTERNAL, "event_key conflict without a stored event");
+  if (CanonicalContent(*stored, false) == CanonicalContent(event, false))
+    return AppendStatus::kDuplicate;
+  StageEvent reused = event;
+  reused.event_key += "#" + identity.fingerprint;
+  auto again = Insert(reused);
+  if (!again) return again.error();
+  return again.value() ? AppendStatus::kStoredReusedId : AppendStatus::kDuplicate;
+}
+
+Result<AppendStatus> EventWriter::AppendDelivery(const StageEvent& event,
+                                                 const EventIdentity& identity) {
+  if (identity.position <= kRedeliveryWindow) {
+    std::optional<std::int64_t> match;
+    {
+      Statement q(find_tail_.get());
+      q.Text(1, identity.fingerprint).Int(2, static_cast<std::int64_t>(identity.epoch));
+      int rc = q.Step();
+      if (rc == SQLITE_ROW) match = q.Int(0);
+      if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        return db_.SqlError(rc, "reading the redelivery tail");
+    }
+    if (match) {
+      Statement q(match_tail_.get());
+      q.Int(1, *match);
+      if (int rc = q.Step(); rc != SQLITE_DONE)
+        return db_.SqlError(rc, "matching the redelivery tail");
+      return AppendStatus::kDuplicate;
+    }
+  }
+  auto inserted = Insert(event);
+  if (!inserted) return inserted.error();
+  if (!inserted.value()) return AppendStatus::kDuplicate;  // same epoch and position: a retry
+  {
+    Statement q(insert_tail_.get());
+    q.Text(1, identity.fingerprint).Int(2, static_cast<std::int64_t>(identity.epoch));
+    if (int rc = q.Step(); rc != SQLITE_DONE) return db_.SqlError(rc, "extending the tail");
+  }
+  Statement q(trim_tail_.get());
+  q.Int(1, static_cast<std::int64_t>(kDeliveryTail));
+  if (int rc = q.Step(); rc != SQLITE_DONE) return db_.SqlError(rc, "trimming the tail");
+  return AppendStatus::kInserted;
+}
+
+Result<std::uint64_t> EventWriter::BeginEpoch() {
+  Result<std::uint64_t> result = NoThrow([&]() -> Result<std::uint64_t> {
+    if (auto s = db_.Run(begin_.get(), "beginning a connection epoch"); !s) return s.error();
+    auto stored = settings_.Get(kSettingEpoch);
+    if (!stored) return stored.error();
+    const std::uint64_t epoch = (stored.value() ? std::stoull(*stored.value()) : 0) + 1;
+    if (auto s = settings_.Put(kSettingEpoch, std::to_string(epoch)); !s) return s.error();
+    if (auto s = db_.Run(commit_.get(), "committing a connection epoch"); !s) return s.error();
+    return epoch;
+  });
+  if (!result) AfterFailedWrite(result.error());
+  return result;
 }
 
 Status EventWriter::AppendReject(const Reject& reject) {

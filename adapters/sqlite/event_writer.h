@@ -2,10 +2,12 @@
 // one BEGIN IMMEDIATE transaction, and keeps order summaries by core's
 // summary rule (core/summary_rule.h), for which it is the SummaryStorage.
 //
-// Append inserts the event (deduplicated by its unique event_key: only that
-// conflict is ignored; any other constraint failure is an error) and
-// updates its order's summary in the same transaction, so a crash or error
-// never leaves one without the other. After a failed write the transaction
+// Append deduplicates by the event's identity (core/event_identity.h): the
+// unique event_key (only that conflict is ignored; any other constraint
+// failure is an error), the stored content for a reused event_id, the
+// delivery tail for content-only events. It inserts the event and updates
+// its order's summary in the same transaction, so a crash or error never
+// leaves one without the other. After a failed write the transaction
 // is rolled back and the writer is ready for a retry of the same call.
 //
 // Summaries carry a version (SummaryVersion of the rules). BringSummaries-
@@ -36,7 +38,8 @@ class EventWriter final : public SummaryStorage {
   static Result<std::unique_ptr<EventWriter>> Create(Database& db, Settings& settings, Rules rules,
                                                      std::size_t max_rejects);
 
-  Result<AppendStatus> Append(const StageEvent& event);
+  Result<AppendStatus> Append(const StageEvent& event, const EventIdentity& identity);
+  Result<std::uint64_t> BeginEpoch();
   Status AppendReject(const Reject& reject);
   // Takes effect for the next Append; records the rules for the CLI then.
   void SetRules(const Rules& rules);
@@ -51,7 +54,11 @@ class EventWriter final : public SummaryStorage {
 
  private:
   EventWriter(Database& db, Settings& settings, Rules rules, std::size_t max_rejects);
-  Result<AppendStatus> AppendInTransaction(const StageEvent& event);
+  Result<AppendStatus> AppendInTransaction(const StageEvent& event, const EventIdentity& identity);
+  // Inserts the event and updates its summary; false when its key exists.
+  Result<bool> Insert(const StageEvent& event);
+  Result<AppendStatus> AppendWithEventId(const StageEvent& event, const EventIdentity& identity);
+  Result<AppendStatus> AppendDelivery(const StageEvent& event, const EventIdentity& identity);
   Status AppendRejectInTransaction(const Reject& reject);
   Status RebuildAll(const std::string& version, const StoreProgressHandler& progress);
   Result<std::vector<std::string>> AllOrderIds();
@@ -63,7 +70,8 @@ class EventWriter final : public SummaryStorage {
   bool rules_recorded_ = false;  // rules_ are in Settings and summaries match them
   std::size_t max_rejects_;
   StmtPtr begin_, commit_, insert_event_, order_events_, find_order_, upsert_order_,
-      update_order_, insert_reject_, bump_rejects_, trim_rejects_, order_ids_;
+      update_order_, insert_reject_, bump_rejects_, trim_rejects_, order_ids_, event_by_key_,
+      find_tail_, match_tail_, insert_tail_, trim_tail_;
 };
 
 }  // namespace floortrack::sqlite

@@ -83,6 +83,17 @@ CREATE INDEX IF NOT EXISTS events_material ON events(stage_ms, used_g, scrap_g) 
 DROP INDEX IF EXISTS events_material_by_time;
 )sql";
 
+// Step 3: the tail of content-only events (no event_id, no ts) that a new
+// connection's first messages are matched against (core/event_identity.h).
+constexpr const char* kSchema3Sql = R"sql(
+CREATE TABLE delivery_tail(
+  id INTEGER PRIMARY KEY,
+  fingerprint TEXT NOT NULL,
+  epoch INTEGER NOT NULL,
+  matched INTEGER NOT NULL DEFAULT 0);
+CREATE INDEX delivery_tail_by_fingerprint ON delivery_tail(fingerprint);
+)sql";
+
 struct Step {
   int version;       // the version this step produces
   const char* what;  // for progress and errors
@@ -92,6 +103,7 @@ struct Step {
 constexpr Step kSteps[] = {
     {1, "events, orders, rejects and counters", kSchema1Sql},
     {2, "settings table and material index", kSchema2Sql},
+    {3, "redelivery tail", kSchema3Sql},
 };
 static_assert(sizeof(kSteps) / sizeof(kSteps[0]) == kStoreSchemaVersion,
               "one migration step per schema version");

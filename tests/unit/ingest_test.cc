@@ -33,8 +33,10 @@ class FakeClock final : public Clock {
 // (Append or AppendReject) fail with that kind and store nothing.
 class FakeStore final : public EventStore {
  public:
-  Result<AppendStatus> Append(const StageEvent& event) override {
+  using EventStore::Append;
+  Result<AppendStatus> Append(const StageEvent& event, const EventIdentity& identity) override {
     ++append_calls;
+    last_identity = identity;
     if (auto kind = TakeFailure()) return MakeError(*kind, "fake store failure");
     if (events.count(event.event_key)) return AppendStatus::kDuplicate;
     events.emplace(event.event_key, event);
@@ -49,6 +51,7 @@ class FakeStore final : public EventStore {
     ++set_rules_calls;
     last_rules = rules;
   }
+  Result<std::uint64_t> BeginEpoch() override { return ++epoch; }
 
   std::map<std::string, StageEvent> events;
   std::vector<Reject> rejects;
@@ -56,6 +59,8 @@ class FakeStore final : public EventStore {
   int append_calls = 0;
   int set_rules_calls = 0;
   Rules last_rules;
+  EventIdentity last_identity;
+  std::uint64_t epoch = 0;
 
  private:
   std::optional<ErrorKind> TakeFailure() {
