@@ -16,6 +16,19 @@ void Ingest::SetRules(Rules rules) {
 }
 
 Result<IngestOutcome> Ingest::OnMessage(std::string_view topic, std::string_view payload) {
+  return OnMessage(topic, payload, DeliveryMark{0, ++unmarked_sequence_});
+}
+
+Result<IngestOutcome> Ingest::OnMessage(std::string_view topic, std::string_view payload,
+                                        const DeliveryMark& mark) {
+  // Each connection of the source is a new epoch, begun before its first
+  // message is stored (a failure is a storage error: the caller retries).
+  if (!epoch_ || mark.connection != epoch_connection_) {
+    auto epoch = store_.BeginEpoch();
+    if (!epoch) return epoch.error();
+    epoch_ = epoch.value();
+    epoch_connection_ = mark.connection;
+  }
   const TimePoint received_at = clock_.Now();
   const Limits& limits = rules_.limits;
   if (payload.size() > limits.max_payload_bytes)
@@ -29,17 +42,44 @@ Result<IngestOutcome> Ingest::OnMessage(std::string_view topic, std::string_view
   if (!event) return StoreReject(topic, payload, received_at, event.error().message);
 
   StageEvent& e = event.value();
-  if (e.event_key.empty()) e.event_key = derive_key_(topic, payload);
-  auto appended = store_.Append(e);
+  const EventIdentity identity = Identify(e, mark);
+  auto appended = store_.Append(e, identity);
   if (!appended) return appended.error();
   if (appended.value() == AppendStatus::kDuplicate) {
     counters_.duplicates.fetch_add(1, std::memory_order_relaxed);
-    return IngestOutcome{IngestStatus::kDuplicate, e.order_id};
+    return IngestOutcome{IngestStatus::kDuplicate, e.order_id, {}};
   }
   counters_.stored.fetch_add(1, std::memory_order_relaxed);
+  if (appended.value() == AppendStatus::kStoredReusedId) {
+    counters_.reused_event_ids.fetch_add(1, std::memory_order_relaxed);
+    return IngestOutcome{IngestStatus::kStored, e.order_id, e.event_key};
+  }
   if (e.time_source == TimeSource::kReceivedFuture)
     counters_.flagged_ts.fetch_add(1, std::memory_order_relaxed);
-  return IngestOutcome{IngestStatus::kStored, e.order_id};
+  return IngestOutcome{IngestStatus::kStored, e.order_id, {}};
+}
+
+// Keys the event by its identity (core/event_identity.h). The hashes run over
+// the canonical content, never the payload bytes.
+EventIdentity Ingest::Identify(StageEvent& e, const DeliveryMark& mark) {
+  EventIdentity identity;
+  identity.kind = IdentityOf(e);
+  switch (identity.kind) {
+    case Identity::kEventId:  // event_key is the event_id
+      identity.fingerprint = derive_key_("", CanonicalContent(e, /*with_topic=*/false));
+      break;
+    case Identity::kContent:
+      e.event_key = "content:" + derive_key_("", CanonicalContent(e, /*with_topic=*/true));
+      break;
+    case Identity::kDelivery:
+      identity.fingerprint = derive_key_("", CanonicalContent(e, /*with_topic=*/true));
+      identity.epoch = epoch_;
+      identity.position = mark.sequence;
+      e.event_key = "delivery:" + std::to_string(epoch_) + ":" + std::to_string(mark.sequence) +
+                    ":" + identity.fingerprint;
+      break;
+  }
+  return identity;
 }
 
 Result<IngestOutcome> Ingest::StoreReject(std::string_view topic, std::string_view payload,
@@ -52,7 +92,7 @@ Result<IngestOutcome> Ingest::StoreReject(std::string_view topic, std::string_vi
   reject.payload_size = payload.size();
   if (auto stored = store_.AppendReject(reject); !stored) return stored.error();
   counters_.rejected.fetch_add(1, std::memory_order_relaxed);
-  return IngestOutcome{IngestStatus::kRejected, std::move(reject.reason)};
+  return IngestOutcome{IngestStatus::kRejected, std::move(reject.reason), {}};
 }
 
 }  // namespace floortrack

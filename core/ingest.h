@@ -14,6 +14,7 @@
 #include <string_view>
 
 #include "core/clock.h"
+#include "core/event_identity.h"
 #include "core/event_store.h"
 #include "core/payload_decoder.h"
 #include "core/result.h"
@@ -26,12 +27,24 @@ enum class IngestStatus { kStored, kDuplicate, kRejected };
 struct IngestOutcome {
   IngestStatus status = IngestStatus::kStored;
   std::string detail;  // the reject reason, or the order id
+  // Stored, but its event_id was already taken by an event with other
+  // content: the key it was stored under (to be logged as a warning).
+  std::string reused_event_id_key;
+};
+
+// Where a message came from in the source's life: which connection (1 for
+// the process's first, +1 per reconnect) and its place in that connection
+// (1 for the first message). The same message retried keeps its mark.
+struct DeliveryMark {
+  std::uint64_t connection = 0;
+  std::uint64_t sequence = 0;
 };
 
 struct IngestCounters {
   std::atomic<std::uint64_t> stored{0};
   std::atomic<std::uint64_t> duplicates{0};
   std::atomic<std::uint64_t> rejected{0};
+  std::atomic<std::uint64_t> reused_event_ids{0};  // stored as their own event (other content)
   std::atomic<std::uint64_t> flagged_ts{0};  // stage time fell back to receive time: future ts
 };
 
@@ -40,6 +53,13 @@ class Ingest {
   Ingest(const PayloadDecoder& decoder, EventStore& store, const Clock& clock, KeyDeriver derive_key,
          Rules rules);
 
+  // Deduplicates by the event's identity (core/event_identity.h), for which
+  // content-only events need the delivery mark. Retrying a failed call with
+  // the same mark is safe.
+  Result<IngestOutcome> OnMessage(std::string_view topic, std::string_view payload,
+                                  const DeliveryMark& mark);
+  // For callers without connections (tools, tests): one connection, each
+  // call the next message in it.
   Result<IngestOutcome> OnMessage(std::string_view topic, std::string_view payload);
 
   // Takes effect for the next message. Same thread as OnMessage.
@@ -47,6 +67,7 @@ class Ingest {
   const IngestCounters& counters() const { return counters_; }
 
  private:
+  EventIdentity Identify(StageEvent& event, const DeliveryMark& mark);
   Result<IngestOutcome> StoreReject(std::string_view topic, std::string_view payload,
                                     TimePoint received_at, std::string reason);
 
@@ -56,6 +77,9 @@ class Ingest {
   KeyDeriver derive_key_;
   Rules rules_;
   IngestCounters counters_;
+  std::uint64_t epoch_ = 0;  // the store's epoch for the current connection; 0 = none yet
+  std::uint64_t epoch_connection_ = 0;
+  std::uint64_t unmarked_sequence_ = 0;
 };
 
 }  // namespace floortrack

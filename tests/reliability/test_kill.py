@@ -1,76 +1,94 @@
 """Reliability: floortrackd killed with SIGKILL at random moments while events flow.
 
-20,000 distinct QoS 1 events (18,000 with an event_id, 2,000 without, whose key
-floortrackd derives from topic + payload) plus 1,000 byte-identical repeats and
-500 repeats of an event_id with different bytes are published in chunks from a
-background thread through a real mosquitto (persistence on, unlimited queue,
-inflight 100). Meanwhile floortrackd is SIGKILLed at seeded random moments 12
-times and restarted; the kills land while publishing is still going on and
-while the backlog is being drained. The last distinct event is published only
-after the kills; once it is stored, everything queued before it has been
-delivered. The database must then hold exactly the 20,000 expected event_keys,
-each once.
+20,000 distinct QoS 1 events of all three identities (docs/reliability.md):
+16,000 with an event_id, 2,000 with a `ts` but no id (identity: topic and
+decoded fields), 2,000 with neither (identity: the delivery; only a broker
+redelivery collapses). Mixed in: 1,000 byte-identical repeats and 500
+re-serialized repeats (other key order and spacing, same fields) of events
+that carry an id or a ts, which must collapse; and 200 content-only events
+sent twice on purpose (a scan repeated in a rework loop), far apart in the
+stream, which must both be stored. Published in chunks from a background
+thread through a real mosquitto (persistence on, unlimited queue, inflight
+100) while floortrackd is SIGKILLed at seeded random moments 12 times and
+restarted; the kills land while publishing and while the backlog drains. The
+last event is published only after the kills; once it is stored, everything
+queued before it has been delivered. Every event carries a unique marker in
+`station`; the database must hold each marker exactly once (the 200 repeated
+scans exactly twice): nothing lost, nothing doubled.
 """
 import json
 import os
 import random
 import sys
 import time
+from collections import Counter
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
-from harness import Broker, Checks, Daemon, Publisher, Workdir, derived_key, query, wait_for  # noqa: E402
+from harness import Broker, Checks, Daemon, Publisher, Workdir, query, wait_for  # noqa: E402
 
 SEED = 20261001
 N = 20000
-WITHOUT_ID = 2000
+WITH_TS_ONLY = 2000
+CONTENT_ONLY = 2000
 BYTE_DUPS = 1000
-ID_DUPS = 500
+RESERIALIZED = 500
+REWORK = 200
 KILLS = 12
 TOPIC = "floor/kill/line-1"
 STAGES = ["confirmed", "printed", "cast", "polished", "qc", "packed", "shipped"]
 
 
 def make_events(rng):
-    """Returns (payloads of the N distinct events, their expected event_keys)."""
-    payloads, keys = [], []
+    """Returns the N distinct payloads, the kind of each, and its station marker."""
+    payloads, kinds = [], []
     for i in range(N):
         order = f"K{i // 5:05d}"
-        body = {"order_id": order, "stage": STAGES[i % 5],
-                "ts": f"2026-10-{1 + i % 28:02d}T{i % 24:02d}:{i % 60:02d}:{(i * 7) % 60:02d}.{i % 1000:03d}Z"}
+        body = {"order_id": order, "stage": STAGES[i % 5], "station": f"s{i}"}
         if i % 5 == 0:
             body["value"] = round(rng.uniform(40, 900), 2)
             body["customer_id"] = f"c{rng.randrange(500)}"
-        if i < N - WITHOUT_ID - 1 or i == N - 1:
+        if i < N - WITH_TS_ONLY - CONTENT_ONLY - 1 or i == N - 1:
+            kind = "id"
             body["event_id"] = f"kill-{i:05d}"
-            key = body["event_id"]
-            payload = json.dumps(body)
+        elif i < N - CONTENT_ONLY - 1:
+            kind = "ts"
         else:
-            body["station"] = f"s{i}"  # distinct bytes, no event_id
-            payload = json.dumps(body)
-            key = derived_key(TOPIC, payload)
-        payloads.append(payload)
-        keys.append(key)
-    return payloads, keys
+            kind = "content"
+        if kind != "content":
+            body["ts"] = (f"2026-10-{1 + i % 28:02d}T{i % 24:02d}:{i % 60:02d}:"
+                          f"{(i * 7) % 60:02d}.{i % 1000:03d}Z")
+        payloads.append(json.dumps(body))
+        kinds.append(kind)
+    return payloads, kinds
 
 
 def main():
     checks = Checks()
     rng = random.Random(SEED)
-    payloads, keys = make_events(rng)
-    checks.eq("expected keys are distinct", len(set(keys)), N)
+    payloads, kinds = make_events(rng)
     sentinel = payloads[-1]
-    byte_dups = rng.sample(payloads[:-1], BYTE_DUPS)
-    with_id = [p for p in payloads[:-1] if '"event_id"' in p]
-    id_dups = []
-    for p in rng.sample(with_id, ID_DUPS):
+    keyed = [p for p, k in zip(payloads[:-1], kinds[:-1]) if k != "content"]
+    byte_dups = rng.sample(keyed, BYTE_DUPS)
+    reserialized = []
+    for p in rng.sample(keyed, RESERIALIZED):
         body = json.loads(p)
-        body["station"] = "resent-with-other-bytes"
-        id_dups.append(json.dumps(body))
-    stream = payloads[:-1] + byte_dups + id_dups
+        reserialized.append(json.dumps(dict(reversed(list(body.items()))), indent=1))
+    stream = payloads[:-1] + byte_dups + reserialized
     rng.shuffle(stream)
+    # Scans repeated on purpose: the first sending in the first half of the
+    # stream, the repeat appended at its end, so thousands of messages apart.
+    first_half = set(stream[: len(stream) // 2])
+    content_only = [p for p, k in zip(payloads[:-1], kinds[:-1]) if k == "content" and p in first_half]
+    rework = rng.sample(content_only, REWORK)
+    stream += rework
     chunks = [stream[i:i + 400] for i in range(0, len(stream), 400)]
-    print(f"publishing {N} distinct events ({WITHOUT_ID} without event_id), {BYTE_DUPS} byte-identical "
-          f"repeats, {ID_DUPS} same-event_id repeats: {len(stream) + 1} messages in {len(chunks) + 1} chunks")
+    print(f"publishing {N} distinct events ({WITH_TS_ONLY} with ts only, {CONTENT_ONLY} with neither id nor ts), "
+          f"{BYTE_DUPS} byte-identical and {RESERIALIZED} re-serialized repeats, {REWORK} repeated scans: "
+          f"{len(stream) + 1} messages in {len(chunks) + 1} chunks")
+    expected = Counter(json.loads(p)["station"] for p in payloads)
+    for p in rework:
+        expected[json.loads(p)["station"]] += 1
+    total = sum(expected.values())
 
     started = time.monotonic()
     with Workdir("kill") as tmp:
@@ -100,25 +118,29 @@ def main():
             checks.true("kills landed mid-ingest", sum(1 for _, _, s in kills if 0 < s < N) >= KILLS // 2,
                         str(kills))
             broker.publish(TOPIC, sentinel)
-            wait_for(lambda: d.event_count() >= N - 1 and sentinel_stored(d, keys[-1]), 240,
+            last = json.loads(sentinel)["station"]
+            wait_for(lambda: d.event_count() >= total - 1 and sentinel_stored(d, last), 240,
                      "every event stored (the last one published is in)")
             time.sleep(2)  # late redeliveries, if any, would show now
-            stored_keys = d.event_keys()
-            distinct = set(stored_keys)
-            expected = set(keys)
-            lost = expected - distinct
-            extra = distinct - expected
-            duplicates = len(stored_keys) - len(distinct)
-            print(f"sent {N} distinct + {BYTE_DUPS + ID_DUPS} duplicates; killed {len(kills)} times; "
-                  f"stored {len(stored_keys)} rows, {len(distinct)} distinct keys; duplicates {duplicates}; "
-                  f"lost {len(lost)}; unexpected {len(extra)}; publisher retries {pub.retries}")
-            checks.eq("count(*) of events", len(stored_keys), N)
+            stored = Counter(station for (station,) in query(d.db, "SELECT station FROM events"))
+            lost = expected - stored
+            doubled = stored - expected
+            print(f"sent {N} distinct + {BYTE_DUPS + RESERIALIZED} repeats + {REWORK} repeated scans; "
+                  f"killed {len(kills)} times; stored {sum(stored.values())} rows; "
+                  f"lost {sum(lost.values())}; doubled {sum(doubled.values())}; "
+                  f"publisher retries {pub.retries}")
+            checks.eq("count(*) of events", sum(stored.values()), total)
             checks.eq("no event lost", sorted(lost)[:5], [])
-            checks.eq("no unexpected event", sorted(extra)[:5], [])
-            checks.eq("no duplicate rows", duplicates, 0)
+            checks.eq("no event doubled", sorted(doubled)[:5], [])
+            for kind in ("id", "ts", "content"):
+                want = sum(1 for k in kinds if k == kind)
+                markers = {f"s{i}" for i, k in enumerate(kinds) if k == kind}
+                checks.eq(f"every {kind} event stored", sum(1 for m in markers if stored[m] >= 1), want)
+            checks.eq("repeated scans stored twice",
+                      sum(1 for p in rework if stored[json.loads(p)["station"]] == 2), REWORK)
             checks.eq("database integrity_check", query(d.db, "PRAGMA integrity_check"), [("ok",)])
             checks.eq("order summaries count every event once",
-                      query(d.db, "SELECT sum(event_count) FROM orders"), [(N,)])
+                      query(d.db, "SELECT sum(event_count) FROM orders"), [(total,)])
             log = d.log_text()
             checks.true("no storage failure logged", "storage failed" not in log and "could not be stored" not in log)
             checks.eq("daemon ran once per start", log.count("starting; database"), KILLS + 1)
@@ -132,8 +154,8 @@ def main():
     return checks.finish()
 
 
-def sentinel_stored(d, key):
-    return query(d.db, "SELECT count(*) FROM events WHERE event_key = ?", (key,)) == [(1,)]
+def sentinel_stored(d, station):
+    return query(d.db, "SELECT count(*) FROM events WHERE station = ?", (station,)) == [(1,)]
 
 
 if __name__ == "__main__":

@@ -130,31 +130,61 @@ TEST_CASE("Ingest same event_id twice stores one and counts a duplicate") {
   CHECK(fx.duplicates() == 1);
 }
 
-TEST_CASE("Ingest without event_id derives the key from topic and payload") {
+TEST_CASE("Ingest without event_id or ts: the same scan again is a new event (rework loop)") {
   Fixture fx;
-  auto first = fx.ingest.OnMessage(kTopic, kNoId);
+  // polished, qc fail, polished again: the second polished is byte-identical.
+  auto first = fx.ingest.OnMessage(kTopic, kNoId, DeliveryMark{1, 1});
+  REQUIRE(first.ok());
+  CHECK(fx.store.last_identity.kind == Identity::kDelivery);
+  CHECK(fx.store.last_identity.position == 1);
+  auto again = fx.ingest.OnMessage(kTopic, kNoId, DeliveryMark{1, 3});
+  REQUIRE(again.ok());
+  CHECK(again.value().status == IngestStatus::kStored);
+  CHECK(fx.store.events.size() == 2);
+  CHECK(fx.store.last_identity.position == 3);
+  CHECK(fx.store.epoch == 1);  // one connection, one epoch
+  // A retry of the same delivery (same mark) gets the same key.
+  auto retried = fx.ingest.OnMessage(kTopic, kNoId, DeliveryMark{1, 3});
+  REQUIRE(retried.ok());
+  CHECK(retried.value().status == IngestStatus::kDuplicate);
+  // A new connection begins a new epoch; the content fingerprint is the same.
+  const std::string fingerprint = fx.store.last_identity.fingerprint;
+  REQUIRE(fx.ingest.OnMessage(kTopic, kNoId, DeliveryMark{2, 1}).ok());
+  CHECK(fx.store.epoch == 2);
+  CHECK(fx.store.last_identity.epoch == 2);
+  CHECK(fx.store.last_identity.fingerprint == fingerprint);
+}
+
+TEST_CASE("Ingest with ts but no event_id: topic and decoded fields, not bytes, are the identity") {
+  Fixture fx;
+  constexpr const char* kTimed = R"({"order_id":"ORD-2","stage":"cast","ts":"2026-10-01T08:00:00Z"})";
+  constexpr const char* kReformatted =
+      R"({ "ts" : "2026-10-01T08:00:00Z", "stage" : "cast", "order_id" : "ORD-2" })";
+  auto first = fx.ingest.OnMessage(kTopic, kTimed);
   REQUIRE(first.ok());
   CHECK(first.value().status == IngestStatus::kStored);
-  const std::string key = DeriveEventKey(kTopic, kNoId);
-  REQUIRE(fx.store.events.count(key) == 1);
-  CHECK(fx.store.events.at(key).event_key == key);
-
-  // A byte-identical redelivery is a duplicate.
-  auto again = fx.ingest.OnMessage(kTopic, kNoId);
+  CHECK(fx.store.last_identity.kind == Identity::kContent);
+  auto again = fx.ingest.OnMessage(kTopic, kReformatted);
   REQUIRE(again.ok());
   CHECK(again.value().status == IngestStatus::kDuplicate);
-  CHECK(fx.store.events.size() == 1);
-  CHECK(fx.stored() == 1);
-  CHECK(fx.duplicates() == 1);
-
-  // The same bytes on another topic are another event.
-  auto other = fx.ingest.OnMessage("floor/caster-2", kNoId);
+  // The same fields on another topic are another event.
+  auto other = fx.ingest.OnMessage("floor/caster-2", kTimed);
   REQUIRE(other.ok());
   CHECK(other.value().status == IngestStatus::kStored);
   CHECK(fx.store.events.size() == 2);
-  CHECK(fx.store.events.count(DeriveEventKey("floor/caster-2", kNoId)) == 1);
   CHECK(fx.stored() == 2);
   CHECK(fx.duplicates() == 1);
+}
+
+TEST_CASE("Ingest with event_id passes the content fingerprint for the reuse check") {
+  Fixture fx;
+  REQUIRE(fx.ingest.OnMessage(kTopic, kWithId).ok());
+  CHECK(fx.store.last_identity.kind == Identity::kEventId);
+  const std::string fingerprint = fx.store.last_identity.fingerprint;
+  CHECK(fingerprint.rfind("sha256:", 0) == 0);
+  // The topic is not part of an id event's content.
+  REQUIRE(fx.ingest.OnMessage("floor/elsewhere", kWithId).ok());
+  CHECK(fx.store.last_identity.fingerprint == fingerprint);
 }
 
 TEST_CASE("Ingest oversized payload is rejected with its size; raw bytes are capped") {
