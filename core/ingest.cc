@@ -37,7 +37,7 @@ Result<IngestOutcome> Ingest::OnMessage(std::string_view topic, std::string_view
     return IngestOutcome{IngestStatus::kDuplicate, e.order_id};
   }
   counters_.stored.fetch_add(1, std::memory_order_relaxed);
-  if (e.time_source == TimeSource::kReceivedFuture)
+  if (IsFlagged(e.time_source))
     counters_.flagged_ts.fetch_add(1, std::memory_order_relaxed);
   return IngestOutcome{IngestStatus::kStored, e.order_id};
 }

@@ -32,13 +32,15 @@ struct IngestCounters {
   std::atomic<std::uint64_t> stored{0};
   std::atomic<std::uint64_t> duplicates{0};
   std::atomic<std::uint64_t> rejected{0};
-  std::atomic<std::uint64_t> flagged_ts{0};  // stage time fell back to receive time: future ts
+  // Stored events whose device ts was not trusted (future, before_earliest,
+  // too_old: see TsFlag); their stage time is the receive time.
+  std::atomic<std::uint64_t> flagged_ts{0};
 };
 
 class Ingest {
  public:
-  Ingest(const PayloadDecoder& decoder, EventStore& store, const Clock& clock, KeyDeriver derive_key,
-         Rules rules);
+  Ingest(const PayloadDecoder& decoder, EventStore& store, const Clock& clock,
+         KeyDeriver derive_key, Rules rules);
 
   Result<IngestOutcome> OnMessage(std::string_view topic, std::string_view payload);
 

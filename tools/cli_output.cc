@@ -40,6 +40,26 @@ const char* TimeSourceName(TimeSource s) {
       return "received";
     case TimeSource::kReceivedFuture:
       return "received (device ts in the future)";
+    case TimeSource::kReceivedBeforeEarliest:
+      return "received (device ts before earliest_ts)";
+    case TimeSource::kReceivedTooOld:
+      return "received (device ts too old)";
+  }
+  return "";
+}
+
+// What is wrong with a flagged event's device ts, for the human timeline.
+const char* FlagText(TimeSource s) {
+  switch (s) {
+    case TimeSource::kReceivedFuture:
+      return "in the future";
+    case TimeSource::kReceivedBeforeEarliest:
+      return "before earliest_ts";
+    case TimeSource::kReceivedTooOld:
+      return "too old";
+    case TimeSource::kDevice:
+    case TimeSource::kReceivedNoTs:
+      break;
   }
   return "";
 }
@@ -101,6 +121,10 @@ json StatusJson(const OrderSummary& o, const std::vector<StageEvent>& timeline, 
            {"result", ToString(e.result)}};
     if (!e.defect.empty()) j["defect"] = e.defect;
     if (!e.reason.empty()) j["reason"] = e.reason;
+    if (IsFlagged(e.time_source)) {
+      j["ts_flag"] = TsFlag(e.time_source);
+      j["device_ts"] = OptionalTime(e.device_ts);
+    }
     if (e.material)
       j["material"] = {{"type", e.material->type},
                        {"used_g", e.material->used_g},
@@ -133,12 +157,17 @@ std::string StatusTable(const OrderSummary& o, const std::vector<StageEvent>& ti
     std::string result = ToString(e.result);
     if (!e.defect.empty()) result += " (" + e.defect + ")";
     if (!e.reason.empty()) result += " reason: " + e.reason;
-    if (e.time_source == TimeSource::kReceivedFuture) result += " [device ts in the future]";
-    std::snprintf(line, sizeof line, "%-14s %-24s %-24s %-16s %s\n", e.stage.c_str(),
+    if (IsFlagged(e.time_source)) {
+      if (!result.empty()) result += " ";
+      result += std::string("[flagged: device ts ") +
+                (e.device_ts ? FormatRfc3339(*e.device_ts) : "?") + " " + FlagText(e.time_source) +
+                "]";
+    }
+    // The last column unbounded: defect, reason and flag can be long.
+    std::snprintf(line, sizeof line, "%-14s %-24s %-24s %-16s ", e.stage.c_str(),
                   FormatRfc3339(e.stage_time).c_str(), FormatRfc3339(e.received_at).c_str(),
-                  e.station.empty() ? "-" : e.station.c_str(),
-                  result.empty() ? "-" : result.c_str());
-    out << line;
+                  e.station.empty() ? "-" : e.station.c_str());
+    out << line << (result.empty() ? "-" : result) << "\n";
   }
   return out.str();
 }
