@@ -205,6 +205,13 @@ constexpr std::int64_t kYear2000Ms = 946'684'800'000;
 // 50 years: larger than any real backfill; a way to switch "too_old" off.
 constexpr int kMaxPastSkewS = 50 * 31'536'000;
 
+bool IsCurrencyCode(const std::string& code) {
+  if (code.size() != 3) return false;
+  for (char c : code)
+    if (c < 'A' || c > 'Z') return false;
+  return true;
+}
+
 void ReadRules(Reader& r, const toml::table& root, Rules& rules) {
   r.StringList(root, "", "stages", rules.stages);
   std::set<std::string> seen;
@@ -223,11 +230,14 @@ void ReadRules(Reader& r, const toml::table& root, Rules& rules) {
   }
 
   const toml::table* kpi = r.Table(root, "kpi");
-  r.KnownKeys(*kpi, "kpi", {"accuracy_failure_reasons"});
+  r.KnownKeys(*kpi, "kpi", {"accuracy_failure_reasons", "currency"});
   std::vector<std::string> reasons(rules.accuracy_failure_reasons.begin(),
                                    rules.accuracy_failure_reasons.end());
   r.StringList(*kpi, "kpi", "accuracy_failure_reasons", reasons);
   rules.accuracy_failure_reasons = {reasons.begin(), reasons.end()};
+  r.String(*kpi, "kpi", "currency", rules.kpi_currency);
+  if (!rules.kpi_currency.empty() && !IsCurrencyCode(rules.kpi_currency))
+    r.Fail("kpi.currency", "must be \"\" or a three-letter ISO 4217 code such as \"EUR\"");
 
   const toml::table* ingest = r.Table(root, "ingest");
   r.KnownKeys(*ingest, "ingest",

@@ -1,9 +1,9 @@
 // Rules: the part of the configuration that defines the shop's domain.
 //
 // Stage names in process order, material prices, which return reasons count
-// against order accuracy, which device timestamps are trusted, and the input
-// limits. A plain value: copied into whoever needs it; replacing it (config
-// reload) means handing out a new copy.
+// against order accuracy, the currency of the money KPIs, which device
+// timestamps are trusted, and the input limits. A plain value: copied into
+// whoever needs it; replacing it (config reload) means handing out a new copy.
 #pragma once
 
 #include <cstddef>
@@ -41,6 +41,12 @@ struct Rules {
   // Return reasons that mean the order did not arrive as designed.
   std::set<std::string> accuracy_failure_reasons = {"not_as_designed", "wrong_item", "wrong_size",
                                                     "wrong_engraving", "defective"};
+  // The currency of the money KPIs (aov, material_cost_pct), e.g. "EUR":
+  // orders in another currency are left out, orders without one count as it.
+  // Empty: whatever single currency the orders use; with several, the money
+  // KPIs are given per currency (docs/kpi.md).
+  std::string kpi_currency;
+
   // Device timestamps that cannot be right are not trusted: the receive time
   // is used instead, the device's ts is kept and the event is flagged. A ts
   // before 2000-01-01 is rejected outright (epoch seconds sent by mistake).

@@ -64,11 +64,17 @@ const char* FlagText(TimeSource s) {
   return "";
 }
 
+json MoneyJson(const MoneyKpis& m) {
+  return json{{"aov", OptionalNumber(m.aov)},
+              {"material_cost_pct", OptionalNumber(m.material_cost_pct)},
+              {"orders", m.orders}};
+}
+
 }  // namespace
 
 json KpiJson(const KpiReport& r) {
   const TurnaroundStats& t = r.turnaround;
-  return json{
+  json j{
       {"window",
        {{"since", OptionalTime(r.window.since)}, {"until", OptionalTime(r.window.until)}}},
       {"orders", {{"confirmed", r.confirmed}, {"shipped", r.shipped}, {"open", r.open}}},
@@ -86,7 +92,14 @@ json KpiJson(const KpiReport& r) {
       {"aov", OptionalNumber(r.aov)},
       {"personalization_pct", OptionalNumber(r.personalization_pct)},
       {"repeat_customer_pct", OptionalNumber(r.repeat_customer_pct)},
+      {"orders_excluded_currency", r.orders_excluded_currency},
   };
+  if (!r.money_by_currency.empty()) {
+    json by = json::object();
+    for (const auto& [code, money] : r.money_by_currency) by[code] = MoneyJson(money);
+    j["money_by_currency"] = std::move(by);
+  }
+  return j;
 }
 
 std::string KpiTable(const KpiReport& r) {
@@ -107,6 +120,18 @@ std::string KpiTable(const KpiReport& r) {
       << "average order value  " << Fixed(r.aov) << "\n"
       << "personalized         " << Fixed(r.personalization_pct, " %") << "\n"
       << "repeat customers     " << Fixed(r.repeat_customer_pct, " %") << "\n";
+  if (!r.money_by_currency.empty()) {
+    out << "several currencies: average order value and material cost per currency\n";
+    for (const auto& [code, m] : r.money_by_currency)
+      out << "  " << code << "  orders " << m.orders << "  average order value " << Fixed(m.aov)
+          << "  material cost " << Fixed(m.material_cost_pct, " % of revenue") << "\n";
+  }
+  if (r.orders_excluded_currency > 0) {
+    out << "excluded (currency)  " << r.orders_excluded_currency << " orders "
+        << (r.currency.empty() ? std::string("without a currency")
+                               : "not in " + r.currency + " ([kpi] currency)")
+        << "\n";
+  }
   return out.str();
 }
 

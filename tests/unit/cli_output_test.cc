@@ -1,4 +1,5 @@
-// Unit tests for the CLI's renderings (tools/cli_output.h): the status timeline.
+// Unit tests for the CLI's renderings (tools/cli_output.h): the kpi JSON
+// object (which the HTTP API will serve as is) and the status timeline.
 //
 // tools/cli_output.cc is compiled into the floortrack binary only, so it is
 // compiled into this test here; unit_tests links nothing else that defines it.
@@ -6,13 +7,97 @@
 
 #include <doctest/doctest.h>
 
+#include <set>
 #include <string>
 
 namespace floortrack::cli {
 namespace {
 
+std::set<std::string> Keys(const nlohmann::json& j) {
+  std::set<std::string> keys;
+  for (const auto& [k, v] : j.items()) keys.insert(k);
+  return keys;
+}
+
 bool Contains(const std::string& haystack, const std::string& needle) {
   return haystack.find(needle) != std::string::npos;
+}
+
+const std::set<std::string> kKpiKeys = {"window",
+                                        "orders",
+                                        "turnaround_hours",
+                                        "material_yield_pct",
+                                        "material_cost_pct",
+                                        "order_accuracy_pct",
+                                        "first_pass_yield_pct",
+                                        "aov",
+                                        "personalization_pct",
+                                        "repeat_customer_pct",
+                                        "orders_excluded_currency"};
+
+TEST_CASE("KpiJson for one currency: the figures as before plus orders_excluded_currency 0") {
+  KpiReport r;
+  r.aov = 162.5;
+  r.material_cost_pct = 3.75;
+  r.currency = "EUR";
+  const nlohmann::json j = KpiJson(r);
+  CHECK(Keys(j) == kKpiKeys);  // no money_by_currency
+  CHECK(j["aov"] == 162.5);
+  CHECK(j["material_cost_pct"] == 3.75);
+  CHECK(j["orders_excluded_currency"] == 0);
+}
+
+TEST_CASE("KpiJson with several currencies: null money KPIs and money_by_currency") {
+  KpiReport r;
+  r.orders_excluded_currency = 1;
+  r.money_by_currency["EUR"] = MoneyKpis{350.0, 100.0 * 80.0 / 600.0, 3};
+  r.money_by_currency["USD"] = MoneyKpis{100.0, std::nullopt, 1};
+  const nlohmann::json j = KpiJson(r);
+  std::set<std::string> keys = kKpiKeys;
+  keys.insert("money_by_currency");
+  CHECK(Keys(j) == keys);
+  CHECK(j["aov"].is_null());
+  CHECK(j["material_cost_pct"].is_null());
+  CHECK(j["orders_excluded_currency"] == 1);
+  const nlohmann::json& by = j["money_by_currency"];
+  CHECK(Keys(by) == std::set<std::string>{"EUR", "USD"});
+  CHECK(Keys(by["EUR"]) == std::set<std::string>{"aov", "material_cost_pct", "orders"});
+  CHECK(by["EUR"]["aov"] == 350.0);
+  CHECK(by["EUR"]["material_cost_pct"].get<double>() == doctest::Approx(13.3333333333));
+  CHECK(by["EUR"]["orders"] == 3);
+  CHECK(by["USD"]["aov"] == 100.0);
+  CHECK(by["USD"]["material_cost_pct"].is_null());
+  CHECK(by["USD"]["orders"] == 1);
+}
+
+TEST_CASE("KpiTable shows per-currency lines when mixed, an exclusion line when excluding") {
+  KpiReport mixed;
+  mixed.orders_excluded_currency = 1;
+  mixed.money_by_currency["EUR"] = MoneyKpis{350.0, 100.0 * 80.0 / 600.0, 3};
+  mixed.money_by_currency["USD"] = MoneyKpis{100.0, 15.0, 1};
+  const std::string t = KpiTable(mixed);
+  CHECK(Contains(t, "average order value  -\n"));
+  CHECK(
+      Contains(t, "  EUR  orders 3  average order value 350.0  material cost 13.3 % of revenue\n"));
+  CHECK(
+      Contains(t, "  USD  orders 1  average order value 100.0  material cost 15.0 % of revenue\n"));
+  CHECK(Contains(t, "excluded (currency)  1 orders without a currency\n"));
+
+  KpiReport configured;
+  configured.aov = 350.0;
+  configured.currency = "EUR";
+  configured.orders_excluded_currency = 2;
+  const std::string c = KpiTable(configured);
+  CHECK(Contains(c, "average order value  350.0\n"));
+  CHECK(Contains(c, "excluded (currency)  2 orders not in EUR ([kpi] currency)\n"));
+  CHECK_FALSE(Contains(c, "several currencies"));
+
+  KpiReport single;
+  single.aov = 162.5;
+  single.currency = "EUR";
+  const std::string s = KpiTable(single);
+  CHECK_FALSE(Contains(s, "currenc"));  // a one-currency shop sees the table it always saw
+  CHECK_FALSE(Contains(s, "EUR"));
 }
 
 // One order: a trusted event, one without ts, and one of each flagged kind.

@@ -56,6 +56,7 @@ void CheckDefaults(const Config& c) {
   CHECK(c.rules.max_future_skew == std::chrono::seconds(300));
   CHECK(ToEpochMs(c.rules.earliest_ts) == 1'577'836'800'000);        // 2020-01-01T00:00:00Z
   CHECK(c.rules.max_past_skew == std::chrono::seconds(63'072'000));  // 2 x 365 days
+  CHECK(c.rules.kpi_currency.empty());
 }
 
 TEST_CASE("ParseConfig empty text gives all defaults") {
@@ -98,6 +99,7 @@ gold = 60
 
 [kpi]
 accuracy_failure_reasons = ["wrong_size", "broken"]
+currency = "CHF"
 
 [ingest]
 max_payload_bytes = 1024
@@ -133,6 +135,7 @@ level = "debug"
   CHECK(c.rules.max_future_skew == std::chrono::seconds(60));
   CHECK(ToEpochMs(c.rules.earliest_ts) == 1'685'570'400'000);  // 2023-05-31T22:00:00Z
   CHECK(c.rules.max_past_skew == std::chrono::seconds(86400));
+  CHECK(c.rules.kpi_currency == "CHF");
   CHECK(c.log.level == "debug");
   // Limits not exposed in the file keep their defaults.
   CHECK(c.rules.limits.max_reject_payload_bytes == 4096);
@@ -239,8 +242,27 @@ TEST_CASE("ParseConfig ingest.max_past_skew_s range") {
   CHECK(r.value().rules.max_past_skew == std::chrono::seconds(1'576'800'000));
 }
 
+TEST_CASE("ParseConfig kpi.currency is empty or a three-letter upper-case code") {
+  for (const char* bad : {"eur", "EURO", "E", "€", "US$"}) {
+    CAPTURE(bad);
+    CHECK(ErrorOf(std::string("[kpi]\ncurrency = \"") + bad + "\"\n") ==
+          "test.toml: key 'kpi.currency': must be \"\" or a three-letter ISO 4217 code such as "
+          "\"EUR\"");
+  }
+  CHECK(ErrorOf("[kpi]\ncurrency = 978\n") == "test.toml: key 'kpi.currency': must be a string");
+  auto r = ParseConfig("[kpi]\ncurrency = \"USD\"\n", kSource);
+  REQUIRE(r.ok());
+  CHECK(r.value().rules.kpi_currency == "USD");
+  auto empty = ParseConfig("[kpi]\ncurrency = \"\"\n", kSource);
+  REQUIRE(empty.ok());
+  CHECK(empty.value().rules.kpi_currency.empty());
+}
+
 TEST_CASE("ParseConfig lists every problem of the new keys at once") {
-  CHECK(ErrorOf("[ingest]\nmax_past_skew_s = 1\nearliest_ts = \"soon\"\n") ==
+  CHECK(ErrorOf("[kpi]\ncurrency = \"x\"\n[ingest]\nmax_past_skew_s = 1\n"
+                "earliest_ts = \"soon\"\n") ==
+        "test.toml: key 'kpi.currency': must be \"\" or a three-letter ISO 4217 code such as "
+        "\"EUR\"\n"
         "test.toml: key 'ingest.max_past_skew_s': must be an integer from 3600 to 1576800000\n"
         "test.toml: key 'ingest.earliest_ts': must be RFC 3339 with offset, e.g. "
         "\"2020-01-01T00:00:00Z\": year must be 4 digits");
@@ -380,6 +402,7 @@ TEST_CASE("RestartOnlyChanges names exactly the changed keys a running daemon ca
   next.log.level = "debug";                          // applies at once: not listed
   next.mqtt.topics = {"line2/#"};                    // applies at once: not listed
   next.rules.material_cost_per_g["x"] = 1;           // applies at once: not listed
+  next.rules.kpi_currency = "EUR";                   // applies at once: not listed
   next.rules.earliest_ts = FromEpochMs(0);           // applies at once: not listed
   next.rules.max_past_skew = std::chrono::hours(1);  // applies at once: not listed
   CHECK(RestartOnlyChanges(running, next) ==
