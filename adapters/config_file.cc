@@ -12,6 +12,8 @@
 #include <set>
 #include <sstream>
 
+#include "core/time.h"
+
 namespace floortrack {
 namespace {
 
@@ -198,6 +200,18 @@ void ReadStorage(Reader& r, const toml::table& t, StorageConfig& s) {
     r.Fail("storage.synchronous", "must be \"full\" or \"normal\"");
 }
 
+// 2000-01-01T00:00:00Z: device times before it are rejected, not flagged.
+constexpr std::int64_t kYear2000Ms = 946'684'800'000;
+// 50 years: larger than any real backfill; a way to switch "too_old" off.
+constexpr int kMaxPastSkewS = 50 * 31'536'000;
+
+bool IsCurrencyCode(const std::string& code) {
+  if (code.size() != 3) return false;
+  for (char c : code)
+    if (c < 'A' || c > 'Z') return false;
+  return true;
+}
+
 void ReadRules(Reader& r, const toml::table& root, Rules& rules) {
   r.StringList(root, "", "stages", rules.stages);
   std::set<std::string> seen;
@@ -216,21 +230,44 @@ void ReadRules(Reader& r, const toml::table& root, Rules& rules) {
   }
 
   const toml::table* kpi = r.Table(root, "kpi");
-  r.KnownKeys(*kpi, "kpi", {"accuracy_failure_reasons"});
+  r.KnownKeys(*kpi, "kpi", {"accuracy_failure_reasons", "currency"});
   std::vector<std::string> reasons(rules.accuracy_failure_reasons.begin(),
                                    rules.accuracy_failure_reasons.end());
   r.StringList(*kpi, "kpi", "accuracy_failure_reasons", reasons);
   rules.accuracy_failure_reasons = {reasons.begin(), reasons.end()};
+  r.String(*kpi, "kpi", "currency", rules.kpi_currency);
+  if (!rules.kpi_currency.empty() && !IsCurrencyCode(rules.kpi_currency))
+    r.Fail("kpi.currency", "must be \"\" or a three-letter ISO 4217 code such as \"EUR\"");
 
   const toml::table* ingest = r.Table(root, "ingest");
-  r.KnownKeys(*ingest, "ingest", {"max_payload_bytes", "max_future_skew_s"});
+  r.KnownKeys(*ingest, "ingest",
+              {"max_payload_bytes", "max_future_skew_s", "earliest_ts", "max_past_skew_s"});
+  using std::chrono::seconds;
   int max_payload = static_cast<int>(rules.limits.max_payload_bytes);
-  int skew_s = static_cast<int>(
-      std::chrono::duration_cast<std::chrono::seconds>(rules.max_future_skew).count());
+  int skew_s = static_cast<int>(std::chrono::duration_cast<seconds>(rules.max_future_skew).count());
+  int past_skew_s =
+      static_cast<int>(std::chrono::duration_cast<seconds>(rules.max_past_skew).count());
   r.Int(*ingest, "ingest", "max_payload_bytes", max_payload, 256, 16 * 1024 * 1024);
   r.Int(*ingest, "ingest", "max_future_skew_s", skew_s, 0, 86400);
+  r.Int(*ingest, "ingest", "max_past_skew_s", past_skew_s, 3600, kMaxPastSkewS);
   rules.limits.max_payload_bytes = static_cast<std::size_t>(max_payload);
-  rules.max_future_skew = std::chrono::seconds(skew_s);
+  rules.max_future_skew = seconds(skew_s);
+  rules.max_past_skew = seconds(past_skew_s);
+
+  std::string earliest = FormatRfc3339(rules.earliest_ts);
+  if (const toml::node* n = ingest->get("earliest_ts");
+      n && (n->is_date_time() || n->is_date() || n->is_time()))
+    r.Fail("ingest.earliest_ts", "must be a quoted string, e.g. \"2020-01-01T00:00:00Z\"");
+  else
+    r.String(*ingest, "ingest", "earliest_ts", earliest);
+  if (auto parsed = ParseRfc3339OrError(earliest); !parsed)
+    r.Fail("ingest.earliest_ts", "must be RFC 3339 with offset, e.g. \"2020-01-01T00:00:00Z\": " +
+                                     parsed.error().message);
+  else if (ToEpochMs(parsed.value()) < kYear2000Ms)
+    r.Fail("ingest.earliest_ts",
+           "must not be before 2000-01-01T00:00:00Z (earlier device times are rejected)");
+  else
+    rules.earliest_ts = parsed.value();
 }
 
 }  // namespace

@@ -32,6 +32,9 @@ std::string EncodeRules(const Rules& rules) {
   j["material_cost_per_g"] = rules.material_cost_per_g;
   j["accuracy_failure_reasons"] = rules.accuracy_failure_reasons;
   j["max_future_skew_ms"] = rules.max_future_skew.count();
+  j["max_past_skew_ms"] = rules.max_past_skew.count();
+  j["earliest_ts_ms"] = ToEpochMs(rules.earliest_ts);
+  j["kpi_currency"] = rules.kpi_currency;
   j["limits"] = EncodeLimits(rules.limits);
   return j.dump();
 }
@@ -46,6 +49,11 @@ Result<Rules> DecodeRules(std::string_view text) {
     Take(j, "accuracy_failure_reasons", r.accuracy_failure_reasons);
     if (auto it = j.find("max_future_skew_ms"); it != j.end())
       r.max_future_skew = Millis(it->get<std::int64_t>());
+    if (auto it = j.find("max_past_skew_ms"); it != j.end())
+      r.max_past_skew = Millis(it->get<std::int64_t>());
+    if (auto it = j.find("earliest_ts_ms"); it != j.end())
+      r.earliest_ts = FromEpochMs(it->get<std::int64_t>());
+    Take(j, "kpi_currency", r.kpi_currency);
     if (auto it = j.find("limits"); it != j.end()) {
       const json& l = *it;
       Take(l, "max_payload_bytes", r.limits.max_payload_bytes);

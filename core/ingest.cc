@@ -50,12 +50,12 @@ Result<IngestOutcome> Ingest::OnMessage(std::string_view topic, std::string_view
     return IngestOutcome{IngestStatus::kDuplicate, e.order_id, {}};
   }
   counters_.stored.fetch_add(1, std::memory_order_relaxed);
+  if (IsFlagged(e.time_source))
+    counters_.flagged_ts.fetch_add(1, std::memory_order_relaxed);
   if (appended.value() == AppendStatus::kStoredReusedId) {
     counters_.reused_event_ids.fetch_add(1, std::memory_order_relaxed);
     return IngestOutcome{IngestStatus::kStored, e.order_id, e.event_key};
   }
-  if (e.time_source == TimeSource::kReceivedFuture)
-    counters_.flagged_ts.fetch_add(1, std::memory_order_relaxed);
   return IngestOutcome{IngestStatus::kStored, e.order_id, {}};
 }
 

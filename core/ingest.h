@@ -45,13 +45,15 @@ struct IngestCounters {
   std::atomic<std::uint64_t> duplicates{0};
   std::atomic<std::uint64_t> rejected{0};
   std::atomic<std::uint64_t> reused_event_ids{0};  // stored as their own event (other content)
-  std::atomic<std::uint64_t> flagged_ts{0};  // stage time fell back to receive time: future ts
+  // Stored events whose device ts was not trusted (future, before_earliest,
+  // too_old: see TsFlag); their stage time is the receive time.
+  std::atomic<std::uint64_t> flagged_ts{0};
 };
 
 class Ingest {
  public:
-  Ingest(const PayloadDecoder& decoder, EventStore& store, const Clock& clock, KeyDeriver derive_key,
-         Rules rules);
+  Ingest(const PayloadDecoder& decoder, EventStore& store, const Clock& clock,
+         KeyDeriver derive_key, Rules rules);
 
   // Deduplicates by the event's identity (core/event_identity.h), for which
   // content-only events need the delivery mark. Retrying a failed call with

@@ -57,7 +57,35 @@ CustomerCounts CountCustomers(const std::vector<std::string>& ids) {
   return counts;
 }
 
+// ISO 4217 codes are upper case; "eur" from one device is "EUR" from another.
+std::string UpperAscii(std::string s) {
+  for (char& c : s)
+    if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');
+  return s;
+}
+
 }  // namespace
+
+void KpiAccumulator::MoneySums::Add(const OrderSummary& order, bool shipped_in_window,
+                                    bool counts_for_aov) {
+  ++orders;
+  if (shipped_in_window) {
+    shipped_material_cost += order.material_cost;
+    shipped_revenue += order.value.value_or(0);
+  }
+  if (counts_for_aov) {
+    value_sum += *order.value;
+    ++value_count;
+  }
+}
+
+MoneyKpis KpiAccumulator::MoneySums::Kpis() const {
+  MoneyKpis k;
+  if (shipped_revenue != 0) k.material_cost_pct = 100.0 * shipped_material_cost / shipped_revenue;
+  if (value_count > 0) k.aov = value_sum / static_cast<double>(value_count);
+  k.orders = orders;
+  return k;
+}
 
 double NearestRank(const std::vector<double>& sorted, double p) {
   if (sorted.empty()) return 0;  // precondition violated
@@ -78,7 +106,8 @@ double NearestRank(const std::vector<double>& sorted, double p) {
 }
 
 KpiAccumulator::KpiAccumulator(const Rules& rules, const Window& window)
-    : accuracy_failure_reasons_(rules.accuracy_failure_reasons) {
+    : accuracy_failure_reasons_(rules.accuracy_failure_reasons),
+      currency_(UpperAscii(rules.kpi_currency)) {
   report_.window = window;
 }
 
@@ -103,16 +132,23 @@ void KpiAccumulator::Add(const OrderSummary& order) {
         [this](const std::string& reason) { return accuracy_failure_reasons_.count(reason) > 0; });
     if (!inaccurate) ++accurate_;
     if (!order.failed_before_ship) ++first_pass_;
-    shipped_material_cost_ += order.material_cost;
-    shipped_revenue_ += order.value.value_or(0);
+  }
+
+  const bool counts_for_aov = confirmed_in_window && order.value.has_value();
+  if (shipped_in_window || counts_for_aov) {
+    std::string code = UpperAscii(order.currency);
+    if (currency_.empty()) {
+      money_.Add(order, shipped_in_window, counts_for_aov);
+      by_currency_[std::move(code)].Add(order, shipped_in_window, counts_for_aov);
+    } else if (code.empty() || code == currency_) {
+      money_.Add(order, shipped_in_window, counts_for_aov);
+    } else {
+      ++other_currency_orders_;
+    }
   }
 
   if (confirmed_in_window) {
     ++report_.confirmed;
-    if (order.value) {
-      value_sum_ += *order.value;
-      ++value_count_;
-    }
     if (order.personalized.value_or(false)) ++personalized_;
     if (!order.customer_id.empty()) customers_.push_back(order.customer_id);
   }
@@ -136,13 +172,27 @@ KpiReport KpiAccumulator::Finish(const MaterialTotals& material) {
   if (material.used_g != 0) {
     report.material_yield_pct = 100.0 * (material.used_g - material.scrap_g) / material.used_g;
   }
-  if (shipped_revenue_ != 0) {
-    report.material_cost_pct = 100.0 * shipped_material_cost_ / shipped_revenue_;
+  const std::size_t currencies = by_currency_.size() - by_currency_.count("");
+  if (currencies <= 1) {
+    // One currency (or a configured one): the money KPIs as they always were.
+    const MoneyKpis money = money_.Kpis();
+    report.material_cost_pct = money.material_cost_pct;
+    report.aov = money.aov;
+    report.orders_excluded_currency = other_currency_orders_;
+    report.currency = currency_;
+    for (const auto& [code, sums] : by_currency_)
+      if (!code.empty()) report.currency = code;
+  } else {
+    for (const auto& [code, sums] : by_currency_) {
+      if (code.empty())
+        report.orders_excluded_currency = sums.orders;
+      else
+        report.money_by_currency[code] = sums.Kpis();
+    }
   }
   report.order_accuracy_pct = Percent(accurate_, report.shipped);
   report.first_pass_yield_pct = Percent(first_pass_, report.shipped);
 
-  if (value_count_ > 0) report.aov = value_sum_ / static_cast<double>(value_count_);
   report.personalization_pct = Percent(personalized_, report.confirmed);
 
   const CustomerCounts customers = CountCustomers(customers_);

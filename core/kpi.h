@@ -18,10 +18,21 @@
 //   repeat_customer_pct: customers (with a customer_id) with >= 2 orders
 //   confirmed in the window, over customers with >= 1.
 // - open: confirmed before until and not shipped before until.
+// - money: aov and material_cost_pct never mix currencies. An order takes
+//   part in them when it counts for aov (confirmed in the window, with a
+//   value) or for material_cost_pct (shipped in the window). Currency codes
+//   compare ASCII case-insensitively. With Rules::kpi_currency set, only
+//   orders in it or without a currency count; the others are
+//   orders_excluded_currency. With it empty and at most one currency among
+//   the taking-part orders, all of them count (those without a currency as
+//   that one). With several, aov and material_cost_pct are nullopt,
+//   money_by_currency holds them per currency, and orders without a currency
+//   (which belong to none of them) are orders_excluded_currency.
 // A KPI whose denominator is zero is nullopt. Pure functions.
 #pragma once
 
 #include <cstddef>
+#include <map>
 #include <optional>
 #include <set>
 #include <string>
@@ -50,6 +61,13 @@ struct TurnaroundStats {
   std::optional<double> mean, p50, p90, p95, max;  // hours
 };
 
+// The money KPIs of the orders in one currency.
+struct MoneyKpis {
+  std::optional<double> aov;
+  std::optional<double> material_cost_pct;
+  std::size_t orders = 0;  // distinct orders taking part in aov or material_cost_pct
+};
+
 struct KpiReport {
   Window window;
   std::size_t confirmed = 0;
@@ -63,6 +81,15 @@ struct KpiReport {
   std::optional<double> aov;
   std::optional<double> personalization_pct;
   std::optional<double> repeat_customer_pct;
+  // The currency aov and material_cost_pct are in: Rules::kpi_currency, else
+  // the one currency the orders use; empty when they use none or several.
+  std::string currency;
+  // Orders left out of aov and material_cost_pct (and of money_by_currency)
+  // because of their currency.
+  std::size_t orders_excluded_currency = 0;
+  // Per upper-cased currency code; non-empty only when kpi_currency is empty
+  // and the orders use several currencies (aov, material_cost_pct nullopt).
+  std::map<std::string, MoneyKpis> money_by_currency;
 };
 
 // Nearest-rank percentile: the smallest value with at least p% of values at
@@ -80,15 +107,29 @@ class KpiAccumulator {
   KpiReport Finish(const MaterialTotals& material);
 
  private:
+  // Sums behind aov and material_cost_pct, over one set of orders.
+  struct MoneySums {
+    double shipped_material_cost = 0;
+    double shipped_revenue = 0;
+    double value_sum = 0;
+    std::size_t value_count = 0;
+    std::size_t orders = 0;
+    void Add(const OrderSummary& order, bool shipped_in_window, bool counts_for_aov);
+    MoneyKpis Kpis() const;
+  };
+
   std::set<std::string> accuracy_failure_reasons_;  // copied: the accumulator may outlive the Rules
+  std::string currency_;                            // Rules::kpi_currency, upper-cased
   KpiReport report_;
   std::vector<double> turnaround_hours_;
   std::size_t accurate_ = 0;
   std::size_t first_pass_ = 0;
-  double shipped_material_cost_ = 0;
-  double shipped_revenue_ = 0;
-  double value_sum_ = 0;
-  std::size_t value_count_ = 0;
+  // Orders in currency_ or none (every order when currency_ is empty), in
+  // the order added, so a one-currency shop's sums are bit for bit those of
+  // a plain sum over all orders.
+  MoneySums money_;
+  std::size_t other_currency_orders_ = 0;         // with currency_ set: left out
+  std::map<std::string, MoneySums> by_currency_;  // with currency_ empty; "" = none
   std::size_t personalized_ = 0;
   std::vector<std::string> customers_;  // customer_id of each order confirmed in the window
 };

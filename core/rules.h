@@ -1,7 +1,8 @@
 // Rules: the part of the configuration that defines the shop's domain.
 //
 // Stage names in process order, material prices, which return reasons count
-// against order accuracy, and the input limits. A plain value: copied into
+// against order accuracy, the currency of the money KPIs, which device
+// timestamps are trusted, and the input limits. A plain value: copied into
 // whoever needs it; replacing it (config reload) means handing out a new copy.
 #pragma once
 
@@ -40,9 +41,24 @@ struct Rules {
   // Return reasons that mean the order did not arrive as designed.
   std::set<std::string> accuracy_failure_reasons = {"not_as_designed", "wrong_item", "wrong_size",
                                                     "wrong_engraving", "defective"};
-  // A device timestamp further ahead of the receive time than this is not
-  // trusted; the receive time is used instead and the event is flagged.
+  // The currency of the money KPIs (aov, material_cost_pct), e.g. "EUR":
+  // orders in another currency are left out, orders without one count as it.
+  // Empty: whatever single currency the orders use; with several, the money
+  // KPIs are given per currency (docs/kpi.md).
+  std::string kpi_currency;
+
+  // Device timestamps that cannot be right are not trusted: the receive time
+  // is used instead, the device's ts is kept and the event is flagged. A ts
+  // before 2000-01-01 is rejected outright (epoch seconds sent by mistake).
+  // Further ahead of the receive time than this: flagged "future".
   Millis max_future_skew = std::chrono::minutes(5);
+  // Earlier than this (2020-01-01T00:00:00Z): flagged "before_earliest" (a
+  // clock reset to its factory date, typically 2000-01-01).
+  TimePoint earliest_ts = FromEpochMs(1'577'836'800'000);
+  // Further behind the receive time than this (2 years): flagged "too_old".
+  // Generous on purpose: a shop backfilling a year of history, or a device
+  // offline for months, must still get its own times.
+  Millis max_past_skew = std::chrono::seconds(2 * 31'536'000);
   Limits limits;
 
   // Position of `stage` in `stages`, or -1 when unknown.

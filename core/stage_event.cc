@@ -20,4 +20,26 @@ StageResult StageResultFromString(const std::string& s) {
   return StageResult::kNone;
 }
 
+TimeSource TimeSourceFromCode(std::int64_t code) {
+  for (TimeSource s : {TimeSource::kReceivedNoTs, TimeSource::kReceivedFuture,
+                       TimeSource::kReceivedBeforeEarliest, TimeSource::kReceivedTooOld})
+    if (code == static_cast<std::int64_t>(s)) return s;
+  return TimeSource::kDevice;
+}
+
+const char* TsFlag(TimeSource s) {
+  switch (s) {
+    case TimeSource::kReceivedFuture:
+      return "future";
+    case TimeSource::kReceivedBeforeEarliest:
+      return "before_earliest";
+    case TimeSource::kReceivedTooOld:
+      return "too_old";
+    case TimeSource::kDevice:
+    case TimeSource::kReceivedNoTs:
+      break;
+  }
+  return "";
+}
+
 }  // namespace floortrack

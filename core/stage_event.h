@@ -5,6 +5,7 @@
 // value type; no thread-safety concerns.
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
 
@@ -14,11 +15,14 @@ namespace floortrack {
 
 enum class StageResult { kNone, kPass, kFail };
 
-// Where stage_time came from.
+// Where stage_time came from. The store persists the numeric value: never
+// renumber, only add.
 enum class TimeSource {
-  kDevice = 0,         // the device's `ts`
-  kReceivedNoTs = 1,   // no `ts` in the payload: receive time used
-  kReceivedFuture = 2  // `ts` too far ahead of receive time: receive time used (flagged)
+  kDevice = 0,                  // the device's `ts`
+  kReceivedNoTs = 1,            // no `ts` in the payload: receive time used
+  kReceivedFuture = 2,          // `ts` too far ahead of receive time (flagged)
+  kReceivedBeforeEarliest = 3,  // `ts` before Rules::earliest_ts (flagged)
+  kReceivedTooOld = 4,          // `ts` more than Rules::max_past_skew before receipt (flagged)
 };
 
 struct Material {
@@ -59,5 +63,15 @@ struct StageEvent {
 
 const char* ToString(StageResult r);  // "", "pass", "fail"
 StageResult StageResultFromString(const std::string& s);
+
+// The TimeSource stored as `code`; codes this release does not know (written
+// by a newer one) read as kDevice.
+TimeSource TimeSourceFromCode(std::int64_t code);
+
+// The flag of a stage time that fell back to the receive time because the
+// device's `ts` could not be right: "future", "before_earliest", "too_old";
+// "" for kDevice and kReceivedNoTs (nothing wrong with the device clock).
+const char* TsFlag(TimeSource s);
+inline bool IsFlagged(TimeSource s) { return *TsFlag(s) != '\0'; }
 
 }  // namespace floortrack

@@ -5,72 +5,122 @@
 namespace floortrack {
 namespace {
 
-// Reads exactly `n` digits at `pos`; advances pos. -1 when not digits.
-int ReadDigits(std::string_view s, std::size_t& pos, int n) {
-  if (pos + n > s.size()) return -1;
-  int v = 0;
-  for (int i = 0; i < n; ++i) {
-    char c = s[pos + i];
-    if (c < '0' || c > '9') return -1;
-    v = v * 10 + (c - '0');
+// A left-to-right reader over one timestamp that keeps the first problem.
+class Reader {
+ public:
+  explicit Reader(std::string_view s) : s_(s) {}
+
+  bool AtEnd() const { return pos_ >= s_.size(); }
+  char Peek() const { return AtEnd() ? '\0' : s_[pos_]; }
+  void Skip() { ++pos_; }
+  const std::string& error() const { return error_; }
+
+  bool Fail(std::string message) {
+    if (error_.empty()) error_ = std::move(message);
+    return false;
   }
-  pos += n;
-  return v;
+
+  // What is at the current position, for messages: 'x', byte 0xNN or "the end".
+  std::string Found() const {
+    if (AtEnd()) return "the end of the text";
+    const auto c = static_cast<unsigned char>(s_[pos_]);
+    if (c >= 0x20 && c < 0x7f) return std::string("'") + static_cast<char>(c) + "'";
+    char buf[16];
+    std::snprintf(buf, sizeof buf, "byte 0x%02X", static_cast<unsigned>(c));
+    return buf;
+  }
+
+  // Exactly `n` decimal digits, e.g. "month must be 2 digits".
+  bool Digits(int n, const char* what, int& out) {
+    out = 0;
+    for (int i = 0; i < n; ++i) {
+      const std::size_t at = pos_ + static_cast<std::size_t>(i);
+      if (at >= s_.size() || s_[at] < '0' || s_[at] > '9')
+        return Fail(std::string(what) + " must be " + std::to_string(n) + " digits");
+      out = out * 10 + (s_[at] - '0');
+    }
+    pos_ += static_cast<std::size_t>(n);
+    return true;
+  }
+
+  bool Expect(char c, const char* where) {
+    if (Peek() == c && !AtEnd()) {
+      ++pos_;
+      return true;
+    }
+    return Fail(std::string("expected '") + c + "' " + where + ", found " + Found());
+  }
+
+  bool InRange(int v, int lo, int hi, const char* what) {
+    if (v >= lo && v <= hi) return true;
+    return Fail(std::string(what) + " " + std::to_string(v) + " out of range");
+  }
+
+ private:
+  std::string_view s_;
+  std::size_t pos_ = 0;
+  std::string error_;
+};
+
+Error Invalid(std::string message) { return MakeError(ErrorKind::kInvalid, std::move(message)); }
+
+// "YYYY-MM-DD", checked against the calendar.
+std::optional<std::chrono::sys_days> ReadDate(Reader& r) {
+  using namespace std::chrono;
+  int y = 0, m = 0, d = 0;
+  if (!r.Digits(4, "year", y) || !r.Expect('-', "after the year") || !r.Digits(2, "month", m) ||
+      !r.InRange(m, 1, 12, "month") || !r.Expect('-', "after the month") || !r.Digits(2, "day", d))
+    return std::nullopt;
+  const year_month_day ymd{year{y}, month{static_cast<unsigned>(m)}, day{static_cast<unsigned>(d)}};
+  if (!ymd.ok()) {
+    char ym[16];
+    std::snprintf(ym, sizeof ym, "%04d-%02d", y, m);
+    r.Fail("day " + std::to_string(d) + " out of range for " + ym);
+    return std::nullopt;
+  }
+  return sys_days{ymd};
 }
 
-bool Expect(std::string_view s, std::size_t& pos, char c) {
-  if (pos >= s.size() || s[pos] != c) return false;
-  ++pos;
+// Fractional seconds after '.', any number of digits, truncated to milliseconds.
+bool ReadFraction(Reader& r, int& ms) {
+  ms = 0;
+  if (r.Peek() != '.' || r.AtEnd()) return true;
+  r.Skip();
+  int digits = 0;
+  for (; !r.AtEnd() && r.Peek() >= '0' && r.Peek() <= '9'; r.Skip(), ++digits)
+    if (digits < 3) ms = ms * 10 + (r.Peek() - '0');
+  if (digits == 0) return r.Fail("fraction of a second after '.' has no digits");
+  for (int i = digits; i < 3; ++i) ms *= 10;
   return true;
 }
 
-std::optional<std::chrono::sys_days> ParseDate(std::string_view s, std::size_t& pos) {
-  int y = ReadDigits(s, pos, 4);
-  if (y < 0 || !Expect(s, pos, '-')) return std::nullopt;
-  int m = ReadDigits(s, pos, 2);
-  if (m < 0 || !Expect(s, pos, '-')) return std::nullopt;
-  int d = ReadDigits(s, pos, 2);
-  if (d < 0) return std::nullopt;
-  std::chrono::year_month_day ymd{std::chrono::year{y}, std::chrono::month{unsigned(m)},
-                                  std::chrono::day{unsigned(d)}};
-  if (!ymd.ok()) return std::nullopt;
-  return std::chrono::sys_days{ymd};
-}
-
-// Fractional seconds after '.', truncated to milliseconds.
-std::optional<int> ParseFraction(std::string_view s, std::size_t& pos) {
-  if (pos >= s.size() || s[pos] != '.') return 0;
-  ++pos;
-  int ms = 0, digits = 0;
-  while (pos < s.size() && s[pos] >= '0' && s[pos] <= '9') {
-    if (digits < 3) ms = ms * 10 + (s[pos] - '0');
-    ++digits;
-    ++pos;
+// "Z" or "+hh:mm" / "-hh:mm": minutes east of UTC.
+bool ReadOffset(Reader& r, int& minutes_east) {
+  if (r.AtEnd()) return r.Fail("missing time zone offset (Z or +hh:mm)");
+  const char c = r.Peek();
+  if (c == 'Z' || c == 'z') {
+    r.Skip();
+    minutes_east = 0;
+    return true;
   }
-  if (digits == 0 || digits > 9) return std::nullopt;
-  for (int i = digits; i < 3; ++i) ms *= 10;
-  return ms;
-}
-
-// Offset east of UTC in minutes.
-std::optional<int> ParseOffset(std::string_view s, std::size_t& pos) {
-  if (pos >= s.size()) return std::nullopt;
-  char c = s[pos++];
-  if (c == 'Z' || c == 'z') return 0;
-  if (c != '+' && c != '-') return std::nullopt;
-  int h = ReadDigits(s, pos, 2);
-  if (h < 0 || h > 23 || !Expect(s, pos, ':')) return std::nullopt;
-  int m = ReadDigits(s, pos, 2);
-  if (m < 0 || m > 59) return std::nullopt;
-  int total = h * 60 + m;
-  return c == '-' ? -total : total;
+  if (c != '+' && c != '-')
+    return r.Fail("time zone offset must be Z, +hh:mm or -hh:mm, found " + r.Found());
+  r.Skip();
+  int h = 0, m = 0;
+  if (!r.Digits(2, "offset hours", h) || !r.InRange(h, 0, 23, "offset hour")) return false;
+  if (r.Peek() != ':' || r.AtEnd())
+    return r.Fail("time zone offset must be +hh:mm or -hh:mm (with a colon), found " + r.Found());
+  r.Skip();
+  if (!r.Digits(2, "offset minutes", m) || !r.InRange(m, 0, 59, "offset minute")) return false;
+  minutes_east = (c == '-' ? -1 : 1) * (h * 60 + m);
+  return true;
 }
 
 std::optional<TimePoint> ParseRelative(std::string_view text, TimePoint now) {
   if (text.size() < 2 || text.size() > 10) return std::nullopt;
-  std::size_t pos = 0;
-  int n = ReadDigits(text, pos, static_cast<int>(text.size() - 1));
-  if (n < 0) return std::nullopt;
+  Reader r(text);
+  int n = 0;
+  if (!r.Digits(static_cast<int>(text.size() - 1), "count", n)) return std::nullopt;
   using namespace std::chrono;
   switch (text.back()) {
     case 'm':
@@ -88,26 +138,41 @@ std::optional<TimePoint> ParseRelative(std::string_view text, TimePoint now) {
 
 }  // namespace
 
-std::optional<TimePoint> ParseRfc3339(std::string_view s) {
-  std::size_t pos = 0;
-  auto date = ParseDate(s, pos);
-  if (!date || pos >= s.size()) return std::nullopt;
-  char sep = s[pos++];
-  if (sep != 'T' && sep != 't' && sep != ' ') return std::nullopt;
-  int hh = ReadDigits(s, pos, 2);
-  if (hh < 0 || hh > 23 || !Expect(s, pos, ':')) return std::nullopt;
-  int mm = ReadDigits(s, pos, 2);
-  if (mm < 0 || mm > 59 || !Expect(s, pos, ':')) return std::nullopt;
-  int ss = ReadDigits(s, pos, 2);
-  if (ss < 0 || ss > 59) return std::nullopt;
-  auto ms = ParseFraction(s, pos);
-  if (!ms) return std::nullopt;
-  auto offset = ParseOffset(s, pos);
-  if (!offset || pos != s.size()) return std::nullopt;
+Result<TimePoint> ParseRfc3339OrError(std::string_view s) {
   using namespace std::chrono;
-  TimePoint local =
-      time_point_cast<Millis>(*date + hours(hh) + minutes(mm) + seconds(ss)) + Millis(*ms);
-  return local - minutes(*offset);
+  if (s.empty()) return Invalid("empty");
+  Reader r(s);
+  const auto date = ReadDate(r);
+  if (!date) return Invalid(r.error());
+  if (r.AtEnd()) return Invalid("missing the time after the date (e.g. T08:15:00Z)");
+  if (r.Peek() != 'T' && r.Peek() != 't' && r.Peek() != ' ')
+    return Invalid("expected 'T' between date and time, found " + r.Found());
+  r.Skip();
+  int hh = 0, mm = 0, ss = 0, ms = 0, offset = 0;
+  if (!r.Digits(2, "hour", hh) || !r.InRange(hh, 0, 23, "hour") ||
+      !r.Expect(':', "after the hour") || !r.Digits(2, "minute", mm) ||
+      !r.InRange(mm, 0, 59, "minute") || !r.Expect(':', "after the minute") ||
+      !r.Digits(2, "second", ss) || !r.InRange(ss, 0, 60, "second") || !ReadFraction(r, ms) ||
+      !ReadOffset(r, offset))
+    return Invalid(r.error());
+  if (!r.AtEnd()) return Invalid("unexpected " + r.Found() + " after the time zone offset");
+  if (ss == 60) {
+    // A leap second is 23:59:60 UTC; at an offset, the local hour and minute differ.
+    const int utc_minute = ((hh * 60 + mm - offset) % 1440 + 1440) % 1440;
+    if (utc_minute != 23 * 60 + 59)
+      return Invalid("second 60 out of range (a leap second is only valid at 23:59 UTC)");
+    ss = 59;
+    ms = 999;
+  }
+  const TimePoint local =
+      time_point_cast<Millis>(*date + hours(hh) + minutes(mm) + seconds(ss)) + Millis(ms);
+  return local - minutes(offset);
+}
+
+std::optional<TimePoint> ParseRfc3339(std::string_view text) {
+  auto parsed = ParseRfc3339OrError(text);
+  if (!parsed) return std::nullopt;
+  return parsed.value();
 }
 
 std::string FormatRfc3339(TimePoint t) {
@@ -132,8 +197,8 @@ std::string FormatRfc3339(TimePoint t) {
 std::optional<TimePoint> ParseTimeArgument(std::string_view text, TimePoint now) {
   if (auto rel = ParseRelative(text, now)) return rel;
   if (text.size() == 10) {
-    std::size_t pos = 0;
-    if (auto date = ParseDate(text, pos)) return TimePoint{*date};
+    Reader r(text);
+    if (auto date = ReadDate(r)) return TimePoint{*date};
     return std::nullopt;
   }
   return ParseRfc3339(text);

@@ -14,9 +14,11 @@ Error Invalid(std::string message) { return MakeError(ErrorKind::kInvalid, std::
 Result<TimePoint> ToTime(const RawTime& raw, const char* field) {
   TimePoint t{};
   if (const auto* text = std::get_if<std::string>(&raw)) {
-    auto parsed = ParseRfc3339(*text);
-    if (!parsed) return Invalid(std::string("field '") + field + "' is not RFC 3339 with offset");
-    t = *parsed;
+    auto parsed = ParseRfc3339OrError(*text);
+    if (!parsed)
+      return Invalid(std::string("field '") + field +
+                     "' is not valid RFC 3339: " + parsed.error().message);
+    t = parsed.value();
   } else {
     t = FromEpochMs(std::get<std::int64_t>(raw));
   }
@@ -61,7 +63,15 @@ Status CheckIdentity(const EventFields& f, const Rules& rules) {
   return Ok{};
 }
 
-// Stage time: the device's ts unless it is too far in the future.
+// How far a device ts can be trusted; kDevice when it can.
+TimeSource Judge(TimePoint ts, TimePoint received_at, const Rules& rules) {
+  if (ts - received_at > rules.max_future_skew) return TimeSource::kReceivedFuture;
+  if (ts < rules.earliest_ts) return TimeSource::kReceivedBeforeEarliest;
+  if (received_at - ts > rules.max_past_skew) return TimeSource::kReceivedTooOld;
+  return TimeSource::kDevice;
+}
+
+// Stage time: the device's ts unless it cannot be right (flagged; see Judge).
 Status AssignTimes(const EventFields& f, const Rules& rules, StageEvent& e) {
   e.stage_time = e.received_at;
   e.time_source = TimeSource::kReceivedNoTs;
@@ -69,12 +79,8 @@ Status AssignTimes(const EventFields& f, const Rules& rules, StageEvent& e) {
     auto ts = ToTime(*f.ts, "ts");
     if (!ts) return ts.error();
     e.device_ts = ts.value();
-    if (ts.value() - e.received_at > rules.max_future_skew) {
-      e.time_source = TimeSource::kReceivedFuture;
-    } else {
-      e.stage_time = ts.value();
-      e.time_source = TimeSource::kDevice;
-    }
+    e.time_source = Judge(ts.value(), e.received_at, rules);
+    if (e.time_source == TimeSource::kDevice) e.stage_time = ts.value();
   }
   if (f.promised_at) {
     auto promised = ToTime(*f.promised_at, "promised_at");

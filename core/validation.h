@@ -1,9 +1,13 @@
 // Validation: the canonical event's rules, applied to decoded fields.
 //
 // Validate() turns EventFields into a StageEvent or a one-line reason naming
-// the field and the problem. It assigns the stage time (device ts unless it is
-// more than Rules::max_future_skew ahead of receipt) and prices material at
-// the current Rules. Pure; never throws.
+// the field and the problem. It assigns the stage time and prices material at
+// the current Rules. Stage time: the device ts, unless it is more than
+// Rules::max_future_skew ahead of receipt (kReceivedFuture), before
+// Rules::earliest_ts (kReceivedBeforeEarliest) or more than
+// Rules::max_past_skew behind receipt (kReceivedTooOld), checked in that
+// order; then the receive time, with device_ts kept. A ts before 2000-01-01
+// is rejected. Pure; never throws.
 #pragma once
 
 #include <string>

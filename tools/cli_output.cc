@@ -40,15 +40,41 @@ const char* TimeSourceName(TimeSource s) {
       return "received";
     case TimeSource::kReceivedFuture:
       return "received (device ts in the future)";
+    case TimeSource::kReceivedBeforeEarliest:
+      return "received (device ts before earliest_ts)";
+    case TimeSource::kReceivedTooOld:
+      return "received (device ts too old)";
   }
   return "";
+}
+
+// What is wrong with a flagged event's device ts, for the human timeline.
+const char* FlagText(TimeSource s) {
+  switch (s) {
+    case TimeSource::kReceivedFuture:
+      return "in the future";
+    case TimeSource::kReceivedBeforeEarliest:
+      return "before earliest_ts";
+    case TimeSource::kReceivedTooOld:
+      return "too old";
+    case TimeSource::kDevice:
+    case TimeSource::kReceivedNoTs:
+      break;
+  }
+  return "";
+}
+
+json MoneyJson(const MoneyKpis& m) {
+  return json{{"aov", OptionalNumber(m.aov)},
+              {"material_cost_pct", OptionalNumber(m.material_cost_pct)},
+              {"orders", m.orders}};
 }
 
 }  // namespace
 
 json KpiJson(const KpiReport& r) {
   const TurnaroundStats& t = r.turnaround;
-  return json{
+  json j{
       {"window",
        {{"since", OptionalTime(r.window.since)}, {"until", OptionalTime(r.window.until)}}},
       {"orders", {{"confirmed", r.confirmed}, {"shipped", r.shipped}, {"open", r.open}}},
@@ -66,7 +92,14 @@ json KpiJson(const KpiReport& r) {
       {"aov", OptionalNumber(r.aov)},
       {"personalization_pct", OptionalNumber(r.personalization_pct)},
       {"repeat_customer_pct", OptionalNumber(r.repeat_customer_pct)},
+      {"orders_excluded_currency", r.orders_excluded_currency},
   };
+  if (!r.money_by_currency.empty()) {
+    json by = json::object();
+    for (const auto& [code, money] : r.money_by_currency) by[code] = MoneyJson(money);
+    j["money_by_currency"] = std::move(by);
+  }
+  return j;
 }
 
 std::string KpiTable(const KpiReport& r) {
@@ -87,6 +120,18 @@ std::string KpiTable(const KpiReport& r) {
       << "average order value  " << Fixed(r.aov) << "\n"
       << "personalized         " << Fixed(r.personalization_pct, " %") << "\n"
       << "repeat customers     " << Fixed(r.repeat_customer_pct, " %") << "\n";
+  if (!r.money_by_currency.empty()) {
+    out << "several currencies: average order value and material cost per currency\n";
+    for (const auto& [code, m] : r.money_by_currency)
+      out << "  " << code << "  orders " << m.orders << "  average order value " << Fixed(m.aov)
+          << "  material cost " << Fixed(m.material_cost_pct, " % of revenue") << "\n";
+  }
+  if (r.orders_excluded_currency > 0) {
+    out << "excluded (currency)  " << r.orders_excluded_currency << " orders "
+        << (r.currency.empty() ? std::string("without a currency")
+                               : "not in " + r.currency + " ([kpi] currency)")
+        << "\n";
+  }
   return out.str();
 }
 
@@ -101,6 +146,10 @@ json StatusJson(const OrderSummary& o, const std::vector<StageEvent>& timeline, 
            {"result", ToString(e.result)}};
     if (!e.defect.empty()) j["defect"] = e.defect;
     if (!e.reason.empty()) j["reason"] = e.reason;
+    if (IsFlagged(e.time_source)) {
+      j["ts_flag"] = TsFlag(e.time_source);
+      j["device_ts"] = OptionalTime(e.device_ts);
+    }
     if (e.material)
       j["material"] = {{"type", e.material->type},
                        {"used_g", e.material->used_g},
@@ -133,12 +182,17 @@ std::string StatusTable(const OrderSummary& o, const std::vector<StageEvent>& ti
     std::string result = ToString(e.result);
     if (!e.defect.empty()) result += " (" + e.defect + ")";
     if (!e.reason.empty()) result += " reason: " + e.reason;
-    if (e.time_source == TimeSource::kReceivedFuture) result += " [device ts in the future]";
-    std::snprintf(line, sizeof line, "%-14s %-24s %-24s %-16s %s\n", e.stage.c_str(),
+    if (IsFlagged(e.time_source)) {
+      if (!result.empty()) result += " ";
+      result += std::string("[flagged: device ts ") +
+                (e.device_ts ? FormatRfc3339(*e.device_ts) : "?") + " " + FlagText(e.time_source) +
+                "]";
+    }
+    // The last column unbounded: defect, reason and flag can be long.
+    std::snprintf(line, sizeof line, "%-14s %-24s %-24s %-16s ", e.stage.c_str(),
                   FormatRfc3339(e.stage_time).c_str(), FormatRfc3339(e.received_at).c_str(),
-                  e.station.empty() ? "-" : e.station.c_str(),
-                  result.empty() ? "-" : result.c_str());
-    out << line;
+                  e.station.empty() ? "-" : e.station.c_str());
+    out << line << (result.empty() ? "-" : result) << "\n";
   }
   return out.str();
 }

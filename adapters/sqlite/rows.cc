@@ -1,20 +1,6 @@
 #include "adapters/sqlite/rows.h"
 
 namespace floortrack::sqlite {
-namespace {
-
-TimeSource TimeSourceFrom(std::int64_t v) {
-  switch (v) {
-    case 1:
-      return TimeSource::kReceivedNoTs;
-    case 2:
-      return TimeSource::kReceivedFuture;
-    default:
-      return TimeSource::kDevice;
-  }
-}
-
-}  // namespace
 
 void BindEvent(Statement& q, const StageEvent& e) {
   q.Text(1, e.event_key).Text(2, e.order_id).Text(3, e.stage).Int(4, ToEpochMs(e.stage_time));
@@ -38,7 +24,7 @@ StageEvent ReadEvent(const Statement& q, bool with_raw) {
   e.stage_time = q.Time(3);
   e.received_at = q.Time(4);
   e.device_ts = q.OptTime(5);
-  e.time_source = TimeSourceFrom(q.Int(6));
+  e.time_source = TimeSourceFromCode(q.Int(6));
   e.topic = q.Text(7);
   e.station = q.Text(8);
   e.operator_name = q.Text(9);

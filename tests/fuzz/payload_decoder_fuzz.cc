@@ -82,17 +82,27 @@ void CheckEvent(const StageEvent& e, const EventFields& f, std::string_view payl
   } else {
     FUZZ_CHECK(e.material_cost == 0);
   }
-  // Stage time: the device ts unless it is too far ahead of receipt.
+  // Stage time: the device ts unless it cannot be right (flagged).
   switch (e.time_source) {
     case TimeSource::kDevice:
       FUZZ_CHECK(e.device_ts && e.stage_time == *e.device_ts);
       FUZZ_CHECK(e.stage_time - e.received_at <= rules.max_future_skew);
+      FUZZ_CHECK(e.stage_time >= rules.earliest_ts);
+      FUZZ_CHECK(e.received_at - e.stage_time <= rules.max_past_skew);
       break;
     case TimeSource::kReceivedNoTs:
       FUZZ_CHECK(!e.device_ts && !f.ts && e.stage_time == e.received_at);
       break;
     case TimeSource::kReceivedFuture:
       FUZZ_CHECK(e.device_ts && *e.device_ts - e.received_at > rules.max_future_skew);
+      FUZZ_CHECK(e.stage_time == e.received_at);
+      break;
+    case TimeSource::kReceivedBeforeEarliest:
+      FUZZ_CHECK(e.device_ts && *e.device_ts < rules.earliest_ts);
+      FUZZ_CHECK(e.stage_time == e.received_at);
+      break;
+    case TimeSource::kReceivedTooOld:
+      FUZZ_CHECK(e.device_ts && e.received_at - *e.device_ts > rules.max_past_skew);
       FUZZ_CHECK(e.stage_time == e.received_at);
       break;
     default:

@@ -3,8 +3,10 @@
 // ParseRfc3339 is fed device timestamps; ParseTimeArgument command-line
 // arguments. Invariants (trap on violation): a parsed RFC 3339 instant
 // formats back to text that parses to the same instant (within years
-// 0000-9999, which FormatRfc3339 can spell); a relative span ("<n>[mhdw]")
-// is never after `now`; parsing is deterministic.
+// 0000-9999, which FormatRfc3339 can spell); ParseRfc3339OrError succeeds
+// exactly when ParseRfc3339 does, with the same instant, and otherwise gives
+// a reason; a relative span ("<n>[mhdw]") is never after `now`; parsing is
+// deterministic.
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -36,6 +38,13 @@ bool Spellable(TimePoint t) {
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   if (size > 256) return 0;  // device strings are bounded by Limits::max_string_bytes
   const std::string_view text(reinterpret_cast<const char*>(data), size);
+
+  const auto detailed = ParseRfc3339OrError(text);
+  FUZZ_CHECK(detailed.ok() == ParseRfc3339(text).has_value());
+  if (detailed)
+    FUZZ_CHECK(ParseRfc3339(text) == detailed.value());
+  else
+    FUZZ_CHECK(!detailed.error().message.empty());
 
   if (auto t = ParseRfc3339(text)) {
     FUZZ_CHECK(ParseRfc3339(text) == t);

@@ -54,6 +54,9 @@ void CheckDefaults(const Config& c) {
   CHECK(c.rules.accuracy_failure_reasons.size() == 5);
   CHECK(c.rules.limits.max_payload_bytes == 65536);
   CHECK(c.rules.max_future_skew == std::chrono::seconds(300));
+  CHECK(ToEpochMs(c.rules.earliest_ts) == 1'577'836'800'000);        // 2020-01-01T00:00:00Z
+  CHECK(c.rules.max_past_skew == std::chrono::seconds(63'072'000));  // 2 x 365 days
+  CHECK(c.rules.kpi_currency.empty());
 }
 
 TEST_CASE("ParseConfig empty text gives all defaults") {
@@ -96,10 +99,13 @@ gold = 60
 
 [kpi]
 accuracy_failure_reasons = ["wrong_size", "broken"]
+currency = "CHF"
 
 [ingest]
 max_payload_bytes = 1024
 max_future_skew_s = 60
+earliest_ts = "2023-06-01T00:00:00+02:00"
+max_past_skew_s = 86400
 
 [log]
 level = "debug"
@@ -127,6 +133,9 @@ level = "debug"
   CHECK(c.rules.accuracy_failure_reasons == std::set<std::string>{"broken", "wrong_size"});
   CHECK(c.rules.limits.max_payload_bytes == 1024);
   CHECK(c.rules.max_future_skew == std::chrono::seconds(60));
+  CHECK(ToEpochMs(c.rules.earliest_ts) == 1'685'570'400'000);  // 2023-05-31T22:00:00Z
+  CHECK(c.rules.max_past_skew == std::chrono::seconds(86400));
+  CHECK(c.rules.kpi_currency == "CHF");
   CHECK(c.log.level == "debug");
   // Limits not exposed in the file keep their defaults.
   CHECK(c.rules.limits.max_reject_payload_bytes == 4096);
@@ -195,6 +204,68 @@ TEST_CASE("ParseConfig integer ranges are checked at both ends") {
         "test.toml: key 'ingest.max_future_skew_s': must be an integer from 0 to 86400");
   CHECK(ErrorOf("[mqtt]\nreconnect_min_ms = 5000000000\n") ==
         "test.toml: key 'mqtt.reconnect_min_ms': must be an integer from 10 to 60000");
+}
+
+TEST_CASE("ParseConfig ingest.earliest_ts must be an RFC 3339 string from 2000 on") {
+  CHECK(ErrorOf("[ingest]\nearliest_ts = \"2020-13-01T00:00:00Z\"\n") ==
+        "test.toml: key 'ingest.earliest_ts': must be RFC 3339 with offset, e.g. "
+        "\"2020-01-01T00:00:00Z\": month 13 out of range");
+  CHECK(ErrorOf("[ingest]\nearliest_ts = \"2020-01-01\"\n") ==
+        "test.toml: key 'ingest.earliest_ts': must be RFC 3339 with offset, e.g. "
+        "\"2020-01-01T00:00:00Z\": missing the time after the date (e.g. T08:15:00Z)");
+  CHECK(ErrorOf("[ingest]\nearliest_ts = \"\"\n") ==
+        "test.toml: key 'ingest.earliest_ts': must be RFC 3339 with offset, e.g. "
+        "\"2020-01-01T00:00:00Z\": empty");
+  CHECK(ErrorOf("[ingest]\nearliest_ts = \"1999-12-31T23:59:59Z\"\n") ==
+        "test.toml: key 'ingest.earliest_ts': must not be before 2000-01-01T00:00:00Z (earlier "
+        "device times are rejected)");
+  CHECK(ErrorOf("[ingest]\nearliest_ts = 2020\n") ==
+        "test.toml: key 'ingest.earliest_ts': must be a string");
+  // A TOML date-time (unquoted) is named as such rather than silently misread.
+  CHECK(ErrorOf("[ingest]\nearliest_ts = 2020-01-01T00:00:00Z\n") ==
+        "test.toml: key 'ingest.earliest_ts': must be a quoted string, e.g. "
+        "\"2020-01-01T00:00:00Z\"");
+  auto r = ParseConfig("[ingest]\nearliest_ts = \"2000-01-01T00:00:00Z\"\n", kSource);
+  REQUIRE(r.ok());
+  CHECK(ToEpochMs(r.value().rules.earliest_ts) == 946'684'800'000);
+}
+
+TEST_CASE("ParseConfig ingest.max_past_skew_s range") {
+  CHECK(ErrorOf("[ingest]\nmax_past_skew_s = 3599\n") ==
+        "test.toml: key 'ingest.max_past_skew_s': must be an integer from 3600 to 1576800000");
+  CHECK(ErrorOf("[ingest]\nmax_past_skew_s = 1576800001\n") ==
+        "test.toml: key 'ingest.max_past_skew_s': must be an integer from 3600 to 1576800000");
+  CHECK(ErrorOf("[ingest]\nmax_past_skew_s = \"2y\"\n") ==
+        "test.toml: key 'ingest.max_past_skew_s': must be an integer from 3600 to 1576800000");
+  auto r = ParseConfig("[ingest]\nmax_past_skew_s = 1576800000\n", kSource);
+  REQUIRE(r.ok());
+  CHECK(r.value().rules.max_past_skew == std::chrono::seconds(1'576'800'000));
+}
+
+TEST_CASE("ParseConfig kpi.currency is empty or a three-letter upper-case code") {
+  for (const char* bad : {"eur", "EURO", "E", "€", "US$"}) {
+    CAPTURE(bad);
+    CHECK(ErrorOf(std::string("[kpi]\ncurrency = \"") + bad + "\"\n") ==
+          "test.toml: key 'kpi.currency': must be \"\" or a three-letter ISO 4217 code such as "
+          "\"EUR\"");
+  }
+  CHECK(ErrorOf("[kpi]\ncurrency = 978\n") == "test.toml: key 'kpi.currency': must be a string");
+  auto r = ParseConfig("[kpi]\ncurrency = \"USD\"\n", kSource);
+  REQUIRE(r.ok());
+  CHECK(r.value().rules.kpi_currency == "USD");
+  auto empty = ParseConfig("[kpi]\ncurrency = \"\"\n", kSource);
+  REQUIRE(empty.ok());
+  CHECK(empty.value().rules.kpi_currency.empty());
+}
+
+TEST_CASE("ParseConfig lists every problem of the new keys at once") {
+  CHECK(ErrorOf("[kpi]\ncurrency = \"x\"\n[ingest]\nmax_past_skew_s = 1\n"
+                "earliest_ts = \"soon\"\n") ==
+        "test.toml: key 'kpi.currency': must be \"\" or a three-letter ISO 4217 code such as "
+        "\"EUR\"\n"
+        "test.toml: key 'ingest.max_past_skew_s': must be an integer from 3600 to 1576800000\n"
+        "test.toml: key 'ingest.earliest_ts': must be RFC 3339 with offset, e.g. "
+        "\"2020-01-01T00:00:00Z\": year must be 4 digits");
 }
 
 TEST_CASE("ParseConfig cross-key and value checks in [mqtt]") {
@@ -328,9 +399,12 @@ TEST_CASE("RestartOnlyChanges names exactly the changed keys a running daemon ca
   CHECK(RestartOnlyChanges(running, next).empty());
   next.storage.path = "/elsewhere.db";
   next.mqtt.client_id = "other";
-  next.log.level = "debug";                 // applies at once: not listed
-  next.mqtt.topics = {"line2/#"};           // applies at once: not listed
-  next.rules.material_cost_per_g["x"] = 1;  // applies at once: not listed
+  next.log.level = "debug";                          // applies at once: not listed
+  next.mqtt.topics = {"line2/#"};                    // applies at once: not listed
+  next.rules.material_cost_per_g["x"] = 1;           // applies at once: not listed
+  next.rules.kpi_currency = "EUR";                   // applies at once: not listed
+  next.rules.earliest_ts = FromEpochMs(0);           // applies at once: not listed
+  next.rules.max_past_skew = std::chrono::hours(1);  // applies at once: not listed
   CHECK(RestartOnlyChanges(running, next) ==
         std::vector<std::string>{"storage.path", "mqtt.client_id"});
 }

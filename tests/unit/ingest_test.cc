@@ -341,6 +341,38 @@ TEST_CASE("Ingest counts a future device ts as flagged") {
   CHECK(ToEpochMs(*e.device_ts) == kBaseMs + 6 * 60'000);
 }
 
+TEST_CASE("Ingest counts every flagged kind of device ts, and only those") {
+  Fixture fx;  // clock at 2026-11-23T08:15:00Z
+  auto send = [&](const char* id, const char* ts) {
+    const std::string payload = std::string(R"({"event_id":")") + id +
+                                R"(","order_id":"ORD-1","stage":"qc","ts":")" + ts + R"("})";
+    auto r = fx.ingest.OnMessage(kTopic, payload);
+    REQUIRE(r.ok());
+    CHECK(r.value().status == IngestStatus::kStored);
+    return fx.store.events.at(id).time_source;
+  };
+  CHECK(send("ok", "2026-11-23T08:00:00Z") == TimeSource::kDevice);
+  CHECK(fx.flagged() == 0);
+  CHECK(send("reset", "2000-01-01T00:00:07Z") == TimeSource::kReceivedBeforeEarliest);
+  CHECK(fx.flagged() == 1);
+  CHECK(send("old", "2023-01-01T00:00:00Z") == TimeSource::kReceivedTooOld);
+  CHECK(fx.flagged() == 2);
+  CHECK(send("ahead", "2026-11-23T09:15:00Z") == TimeSource::kReceivedFuture);
+  CHECK(fx.flagged() == 3);
+  CHECK(send("backfill", "2025-11-23T08:15:00Z") == TimeSource::kDevice);
+  CHECK(fx.flagged() == 3);
+  CHECK(fx.stored() == 5);
+  // A duplicate of a flagged event is not stored, so not counted again.
+  REQUIRE(
+      fx.ingest
+          .OnMessage(
+              kTopic,
+              R"({"event_id":"reset","order_id":"ORD-1","stage":"qc","ts":"2000-01-01T00:00:07Z"})")
+          .ok());
+  CHECK(fx.duplicates() == 1);
+  CHECK(fx.flagged() == 3);
+}
+
 TEST_CASE("Ingest SetRules changes material pricing for the next message") {
   Rules rules;
   rules.material_cost_per_g = {{"silver-925", 0.25}};

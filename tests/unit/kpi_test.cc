@@ -4,6 +4,7 @@
 #include <doctest/doctest.h>
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -229,6 +230,171 @@ TEST_CASE("ComputeKpis on a hand-built set") {
   // C1 repeats -> 1 / 3 = 33.333...
   REQUIRE(r.repeat_customer_pct.has_value());
   CHECK(*r.repeat_customer_pct == doctest::Approx(100.0 / 3.0));
+}
+
+// SampleOrders() with the currencies given by order id (others: none).
+std::vector<OrderSummary> WithCurrencies(const std::map<std::string, std::string>& currency) {
+  std::vector<OrderSummary> orders = SampleOrders();
+  for (OrderSummary& o : orders)
+    if (auto it = currency.find(o.order_id); it != currency.end()) o.currency = it->second;
+  return orders;
+}
+
+// Money in SampleOrders over [100h, 200h). Taking part: confirmed in the window with a
+// value (aov): B 100, C 300, F 400; shipped in the window (material_cost_pct): A 20/200,
+// B 15/100, E 5/no value, F 60/400. D and K (confirmed in the window, no value, not
+// shipped) take no part; G, H, I lie outside.
+
+TEST_CASE("Money KPIs: one currency on every order changes nothing, configured or not") {
+  const Window window{H(100), H(200)};
+  const KpiReport plain = ComputeKpis(SampleOrders(), MaterialTotals{}, Rules{}, window);
+  REQUIRE(plain.aov.has_value());
+  REQUIRE(plain.material_cost_pct.has_value());
+  CHECK(*plain.aov == doctest::Approx(800.0 / 3.0));
+  CHECK(*plain.material_cost_pct == doctest::Approx(100.0 * 100.0 / 700.0));
+
+  std::map<std::string, std::string> all_eur;
+  for (const char* id : {"A", "B", "C", "D", "E", "F", "G", "H", "I", "J", "K"})
+    all_eur[id] = "EUR";
+  Rules eur;
+  eur.kpi_currency = "EUR";
+  for (const Rules& rules : {Rules{}, eur}) {
+    const KpiReport r = ComputeKpis(WithCurrencies(all_eur), MaterialTotals{}, rules, window);
+    // Bit for bit the figures of the currency-blind sums.
+    REQUIRE(r.aov.has_value());
+    CHECK(*r.aov == *plain.aov);
+    REQUIRE(r.material_cost_pct.has_value());
+    CHECK(*r.material_cost_pct == *plain.material_cost_pct);
+    CHECK(r.orders_excluded_currency == 0);
+    CHECK(r.money_by_currency.empty());
+    CHECK(r.currency == "EUR");
+  }
+  // Some orders with the currency, some without, one in lower case: still one currency.
+  const KpiReport partly =
+      ComputeKpis(WithCurrencies({{"A", "EUR"}, {"C", "eur"}}), MaterialTotals{}, Rules{}, window);
+  CHECK(*partly.aov == *plain.aov);
+  CHECK(*partly.material_cost_pct == *plain.material_cost_pct);
+  CHECK(partly.orders_excluded_currency == 0);
+  CHECK(partly.money_by_currency.empty());
+  CHECK(partly.currency == "EUR");
+  // No currency anywhere: as before, and no currency to name.
+  CHECK(plain.orders_excluded_currency == 0);
+  CHECK(plain.money_by_currency.empty());
+  CHECK(plain.currency.empty());
+}
+
+TEST_CASE("Money KPIs: currencies outside the window or on orders taking no part do not mix") {
+  // D (no value, not shipped) says USD; H (confirmed at until) GBP; I (after) CHF; G (before)
+  // JPY. None takes part in the window's money KPIs, so the EUR figures stand.
+  const KpiReport r = ComputeKpis(WithCurrencies({{"A", "EUR"},
+                                                  {"B", "EUR"},
+                                                  {"C", "EUR"},
+                                                  {"F", "EUR"},
+                                                  {"D", "USD"},
+                                                  {"H", "GBP"},
+                                                  {"I", "CHF"},
+                                                  {"G", "JPY"}}),
+                                  MaterialTotals{}, Rules{}, Window{H(100), H(200)});
+  REQUIRE(r.aov.has_value());
+  CHECK(*r.aov == doctest::Approx(800.0 / 3.0));
+  REQUIRE(r.material_cost_pct.has_value());
+  CHECK(*r.material_cost_pct == doctest::Approx(100.0 * 100.0 / 700.0));
+  CHECK(r.money_by_currency.empty());
+  CHECK(r.orders_excluded_currency == 0);
+}
+
+TEST_CASE("Money KPIs: a configured currency counts only its orders") {
+  Rules rules;
+  rules.kpi_currency = "EUR";
+  // B is in USD; E has no currency and counts as EUR. H and I (USD) lie outside the window.
+  const KpiReport r = ComputeKpis(
+      WithCurrencies(
+          {{"A", "EUR"}, {"B", "USD"}, {"C", "EUR"}, {"F", "EUR"}, {"H", "USD"}, {"I", "USD"}}),
+      MaterialTotals{}, rules, Window{H(100), H(200)});
+  // AOV over C 300 and F 400 (B left out) = 350.
+  REQUIRE(r.aov.has_value());
+  CHECK(*r.aov == doctest::Approx(350.0));
+  // Cost over A, E, F: (20 + 5 + 60) / (200 + 0 + 400) = 85 / 600 -> 14.1666...%.
+  REQUIRE(r.material_cost_pct.has_value());
+  CHECK(*r.material_cost_pct == doctest::Approx(100.0 * 85.0 / 600.0));
+  // B, counted once though it is both confirmed and shipped in the window.
+  CHECK(r.orders_excluded_currency == 1);
+  CHECK(r.money_by_currency.empty());
+  CHECK(r.currency == "EUR");
+  // The other KPIs do not look at currency.
+  CHECK(r.confirmed == 5);
+  CHECK(r.shipped == 4);
+}
+
+TEST_CASE("Money KPIs: orders without a currency count as the configured one") {
+  Rules rules;
+  rules.kpi_currency = "USD";
+  // A and F in EUR are left out; B in USD; C and E without a currency count as USD.
+  const KpiReport r = ComputeKpis(WithCurrencies({{"A", "EUR"}, {"B", "USD"}, {"F", "EUR"}}),
+                                  MaterialTotals{}, rules, Window{H(100), H(200)});
+  // AOV over B 100 and C 300 = 200.
+  REQUIRE(r.aov.has_value());
+  CHECK(*r.aov == doctest::Approx(200.0));
+  // Cost over B, E: (15 + 5) / (100 + 0) = 20%.
+  REQUIRE(r.material_cost_pct.has_value());
+  CHECK(*r.material_cost_pct == doctest::Approx(20.0));
+  CHECK(r.orders_excluded_currency == 2);  // A, F
+  CHECK(r.currency == "USD");
+
+  // A configured currency no order uses: everything with a currency is left out.
+  rules.kpi_currency = "GBP";
+  const KpiReport none = ComputeKpis(
+      WithCurrencies({{"A", "EUR"}, {"B", "USD"}, {"C", "EUR"}, {"E", "EUR"}, {"F", "EUR"}}),
+      MaterialTotals{}, rules, Window{H(100), H(200)});
+  CHECK_FALSE(none.aov.has_value());
+  CHECK_FALSE(none.material_cost_pct.has_value());
+  CHECK(none.orders_excluded_currency == 5);
+}
+
+TEST_CASE("Money KPIs: several currencies and none configured give them per currency") {
+  // A C F in EUR, B in USD, E (shipped, no value) without a currency; H in GBP lies outside.
+  const KpiReport r = ComputeKpis(
+      WithCurrencies({{"A", "EUR"}, {"B", "USD"}, {"C", "EUR"}, {"F", "eur"}, {"H", "GBP"}}),
+      MaterialTotals{}, Rules{}, Window{H(100), H(200)});
+  CHECK_FALSE(r.aov.has_value());
+  CHECK_FALSE(r.material_cost_pct.has_value());
+  CHECK(r.currency.empty());
+  REQUIRE(r.money_by_currency.size() == 2);
+  REQUIRE(r.money_by_currency.count("EUR") == 1);
+  REQUIRE(r.money_by_currency.count("USD") == 1);
+  const MoneyKpis& eur = r.money_by_currency.at("EUR");
+  // EUR: AOV over C 300, F 400 = 350; cost A, F: (20 + 60) / (200 + 400) = 13.333...%; A C F.
+  REQUIRE(eur.aov.has_value());
+  CHECK(*eur.aov == doctest::Approx(350.0));
+  REQUIRE(eur.material_cost_pct.has_value());
+  CHECK(*eur.material_cost_pct == doctest::Approx(100.0 * 80.0 / 600.0));
+  CHECK(eur.orders == 3);
+  const MoneyKpis& usd = r.money_by_currency.at("USD");
+  // USD: B alone: AOV 100, cost 15 / 100 = 15%.
+  REQUIRE(usd.aov.has_value());
+  CHECK(*usd.aov == doctest::Approx(100.0));
+  REQUIRE(usd.material_cost_pct.has_value());
+  CHECK(*usd.material_cost_pct == doctest::Approx(15.0));
+  CHECK(usd.orders == 1);
+  // E has no currency: it belongs to neither, so it is left out.
+  CHECK(r.orders_excluded_currency == 1);
+  // Nothing else changes.
+  CHECK(r.confirmed == 5);
+  CHECK(r.shipped == 4);
+  CHECK(*r.order_accuracy_pct == doctest::Approx(50.0));
+}
+
+TEST_CASE("Money KPIs: KpiAccumulator fed one order at a time agrees per currency") {
+  const std::vector<OrderSummary> orders =
+      WithCurrencies({{"A", "EUR"}, {"B", "USD"}, {"C", "EUR"}, {"F", "EUR"}});
+  const Window window{H(100), H(200)};
+  KpiAccumulator kpis(Rules{}, window);
+  for (const OrderSummary& o : orders) kpis.Add(o);
+  const KpiReport a = kpis.Finish(MaterialTotals{});
+  const KpiReport b = ComputeKpis(orders, MaterialTotals{}, Rules{}, window);
+  REQUIRE(a.money_by_currency.size() == 2);
+  CHECK(*a.money_by_currency.at("EUR").aov == *b.money_by_currency.at("EUR").aov);
+  CHECK(a.orders_excluded_currency == b.orders_excluded_currency);
 }
 
 TEST_CASE("ComputeKpis with an unbounded window counts everything") {

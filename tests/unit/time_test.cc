@@ -1,4 +1,4 @@
-// Unit tests for ParseRfc3339, FormatRfc3339 and ParseTimeArgument (core/time.h).
+// Unit tests for ParseRfc3339(OrError), FormatRfc3339 and ParseTimeArgument (core/time.h).
 #include "core/time.h"
 
 #include <doctest/doctest.h>
@@ -41,7 +41,7 @@ TEST_CASE("ParseRfc3339 offset crossing midnight changes the date") {
   CHECK(Ms(ParseRfc3339("2026-11-23T00:30:00+01:00")) == 1'795'392'000'000 - 30 * kMinuteMs);
 }
 
-TEST_CASE("ParseRfc3339 fractions of 1 to 9 digits are truncated to milliseconds") {
+TEST_CASE("ParseRfc3339 fractions of any length are truncated to milliseconds") {
   CHECK(Ms(ParseRfc3339("2026-11-23T08:15:00.2Z")) == kBaseMs + 200);
   CHECK(Ms(ParseRfc3339("2026-11-23T08:15:00.25Z")) == kBaseMs + 250);
   CHECK(Ms(ParseRfc3339("2026-11-23T08:15:00.250Z")) == kBaseMs + 250);
@@ -52,9 +52,87 @@ TEST_CASE("ParseRfc3339 fractions of 1 to 9 digits are truncated to milliseconds
   CHECK(Ms(ParseRfc3339("2026-11-23T08:15:00.250+01:00")) == kBaseMs - kHourMs + 250);
 }
 
-TEST_CASE("ParseRfc3339 rejects a fraction with no digits or more than 9 digits") {
+TEST_CASE("ParseRfc3339 fractions longer than 9 digits parse, truncated") {
+  // Nanoseconds and beyond carry nothing the store keeps (milliseconds).
+  CHECK(Ms(ParseRfc3339("2026-11-23T08:15:00.1234567890Z")) == kBaseMs + 123);
+  CHECK(Ms(ParseRfc3339("2026-11-23T08:15:00." + std::string(40, '9') + "Z")) == kBaseMs + 999);
+  CHECK(Ms(ParseRfc3339("2026-11-23T08:15:00.000000000001+01:00")) == kBaseMs - kHourMs);
+}
+
+TEST_CASE("ParseRfc3339 rejects a fraction with no digits") {
   CHECK_FALSE(ParseRfc3339("2026-11-23T08:15:00.Z"));
-  CHECK_FALSE(ParseRfc3339("2026-11-23T08:15:00.1234567890Z"));
+  CHECK_FALSE(ParseRfc3339("2026-11-23T08:15:00."));
+}
+
+// 2016-12-31T23:59:59Z = 1483228799 s (the last leap second so far followed it).
+constexpr std::int64_t kLeapDayLastSecondMs = 1'483'228'799'000;
+
+TEST_CASE("ParseRfc3339 leap second 23:59:60 UTC reads as 23:59:59.999 of the same day") {
+  CHECK(Ms(ParseRfc3339("2016-12-31T23:59:60Z")) == kLeapDayLastSecondMs + 999);
+  // Its fraction cannot be represented inside the day: still .999, not later.
+  CHECK(Ms(ParseRfc3339("2016-12-31T23:59:60.5Z")) == kLeapDayLastSecondMs + 999);
+  // The same leap second written at an offset: 00:59:60+01:00 and 18:59:60-05:00.
+  CHECK(Ms(ParseRfc3339("2017-01-01T00:59:60+01:00")) == kLeapDayLastSecondMs + 999);
+  CHECK(Ms(ParseRfc3339("2016-12-31T18:59:60-05:00")) == kLeapDayLastSecondMs + 999);
+  // Before midnight, after every ordinary instant of the day.
+  CHECK(Ms(ParseRfc3339("2016-12-31T23:59:60Z")) > Ms(ParseRfc3339("2016-12-31T23:59:59.998Z")));
+  CHECK(Ms(ParseRfc3339("2016-12-31T23:59:60Z")) < Ms(ParseRfc3339("2017-01-01T00:00:00Z")));
+  CHECK(FormatRfc3339(*ParseRfc3339("2016-12-31T23:59:60Z")) == "2016-12-31T23:59:59.999Z");
+}
+
+// The reason of a parse expected to fail ("" when it parsed).
+std::string WhyNot(std::string_view text) {
+  auto r = ParseRfc3339OrError(text);
+  if (r) return "";
+  CHECK(r.error().kind == ErrorKind::kInvalid);
+  return r.error().message;
+}
+
+TEST_CASE("ParseRfc3339OrError says what is wrong") {
+  CHECK(WhyNot("") == "empty");
+  CHECK(WhyNot("2026-13-01T00:00:00Z") == "month 13 out of range");
+  CHECK(WhyNot("2026-00-01T00:00:00Z") == "month 0 out of range");
+  CHECK(WhyNot("2026-02-30T00:00:00Z") == "day 30 out of range for 2026-02");
+  CHECK(WhyNot("2026-02-29T00:00:00Z") == "day 29 out of range for 2026-02");
+  CHECK(WhyNot("2026-11-00T00:00:00Z") == "day 0 out of range for 2026-11");
+  CHECK(WhyNot("2026-11-23T08:15:00") == "missing time zone offset (Z or +hh:mm)");
+  CHECK(WhyNot("2026-11-23T08:15:00.250") == "missing time zone offset (Z or +hh:mm)");
+  CHECK(WhyNot("2026-11-23") == "missing the time after the date (e.g. T08:15:00Z)");
+  CHECK(WhyNot("2026-11-23T24:00:00Z") == "hour 24 out of range");
+  CHECK(WhyNot("2026-11-23T08:60:00Z") == "minute 60 out of range");
+  CHECK(WhyNot("2026-11-23T08:15:61Z") == "second 61 out of range");
+  CHECK(WhyNot("2026-11-23T08:15:60Z") ==
+        "second 60 out of range (a leap second is only valid at 23:59 UTC)");
+  // 23:59:60 local at +01:00 is 22:59:60 UTC: not a leap second.
+  CHECK(WhyNot("2016-12-31T23:59:60+01:00") ==
+        "second 60 out of range (a leap second is only valid at 23:59 UTC)");
+  CHECK(WhyNot("2026-11-23T08:15:00.Z") == "fraction of a second after '.' has no digits");
+  CHECK(WhyNot("2026-11-23T08:15:00+24:00") == "offset hour 24 out of range");
+  CHECK(WhyNot("2026-11-23T08:15:00+01:60") == "offset minute 60 out of range");
+  CHECK(WhyNot("2026-11-23T08:15:00+0100") ==
+        "time zone offset must be +hh:mm or -hh:mm (with a colon), found '0'");
+  CHECK(WhyNot("2026-11-23T08:15:00 Z") ==
+        "time zone offset must be Z, +hh:mm or -hh:mm, found ' '");
+  CHECK(WhyNot("2026-11-23T08:15:00Zjunk") == "unexpected 'j' after the time zone offset");
+  CHECK(WhyNot("2026-11-23T08:15:00+01:00:00") == "unexpected ':' after the time zone offset");
+  CHECK(WhyNot("2026-11-23X08:15:00Z") == "expected 'T' between date and time, found 'X'");
+  CHECK(WhyNot("2026-1-23T08:15:00Z") == "month must be 2 digits");
+  CHECK(WhyNot("26-11-23T08:15:00Z") == "year must be 4 digits");
+  CHECK(WhyNot("2026/11/23T08:15:00Z") == "expected '-' after the year, found '/'");
+  CHECK(WhyNot("2026-11-23T08.15:00Z") == "expected ':' after the hour, found '.'");
+  CHECK(WhyNot("2026-11-23T8:15:00Z") == "hour must be 2 digits");
+  CHECK(WhyNot("2026-11-23T08:15:00\x01") ==
+        "time zone offset must be Z, +hh:mm or -hh:mm, found byte 0x01");
+}
+
+TEST_CASE("ParseRfc3339OrError and ParseRfc3339 agree on success") {
+  for (const char* text : {"2026-11-23T08:15:00Z", "2026-11-23T08:15:00.250-05:30",
+                           "2016-12-31T23:59:60Z", "2026-11-23 08:15:00.1234567890123z"}) {
+    CAPTURE(text);
+    auto detailed = ParseRfc3339OrError(text);
+    REQUIRE(detailed.ok());
+    CHECK(Ms(ParseRfc3339(text)) == ToEpochMs(detailed.value()));
+  }
 }
 
 TEST_CASE("ParseRfc3339 accepts lowercase 't' and 'z' and a space separator") {
@@ -84,7 +162,8 @@ TEST_CASE("ParseRfc3339 rejects invalid calendar dates") {
 TEST_CASE("ParseRfc3339 rejects out-of-range time fields") {
   CHECK_FALSE(ParseRfc3339("2026-11-23T24:00:00Z"));  // hour 24
   CHECK_FALSE(ParseRfc3339("2026-11-23T08:60:00Z"));
-  CHECK_FALSE(ParseRfc3339("2026-11-23T08:15:60Z"));
+  CHECK_FALSE(ParseRfc3339("2026-11-23T08:15:60Z"));  // second 60 only as a leap second
+  CHECK_FALSE(ParseRfc3339("2026-11-23T08:15:61Z"));
   CHECK_FALSE(ParseRfc3339("2026-11-23T08:15:00+24:00"));
   CHECK_FALSE(ParseRfc3339("2026-11-23T08:15:00+01:60"));
   CHECK_FALSE(ParseRfc3339("2026-11-23T08:15:00+0100"));  // offset without colon

@@ -276,7 +276,34 @@ TEST_CASE("Validate ts as integer epoch milliseconds") {
 TEST_CASE("Validate rejects ts text that is not RFC 3339") {
   EventFields f = Minimal();
   f.ts = RawTime{std::string("2026-11-23T08:10:00")};
-  CHECK(ErrorOf(f) == "field 'ts' is not RFC 3339 with offset");
+  CHECK(ErrorOf(f) == "field 'ts' is not valid RFC 3339: missing time zone offset (Z or +hh:mm)");
+}
+
+TEST_CASE("Validate ts parse errors say what is wrong") {
+  EventFields f = Minimal();
+  f.ts = RawTime{std::string("2026-13-01T00:00:00Z")};
+  CHECK(ErrorOf(f) == "field 'ts' is not valid RFC 3339: month 13 out of range");
+  f.ts = RawTime{std::string("2026-11-23T08:15:61Z")};
+  CHECK(ErrorOf(f) == "field 'ts' is not valid RFC 3339: second 61 out of range");
+  f.ts = RawTime{std::string("2026-02-29T08:15:00Z")};
+  CHECK(ErrorOf(f) == "field 'ts' is not valid RFC 3339: day 29 out of range for 2026-02");
+}
+
+TEST_CASE("Validate accepts a leap second and a long fraction in ts") {
+  EventFields f = Minimal();
+  // 2026-06-30T23:59:59Z = 1782863999 s; the leap second reads as .999 of it.
+  f.ts = RawTime{std::string("2026-06-30T23:59:60Z")};
+  auto r = Run(f);
+  REQUIRE(r.ok());
+  CHECK(r.value().time_source == TimeSource::kDevice);
+  CHECK(ToEpochMs(r.value().stage_time) == 1'782'863'999'999);
+
+  // 08:10:00.1234567890123Z, 13 fraction digits: 5 min before receipt + 123 ms.
+  f.ts = RawTime{std::string("2026-11-23T08:10:00.1234567890123Z")};
+  r = Run(f);
+  REQUIRE(r.ok());
+  CHECK(r.value().time_source == TimeSource::kDevice);
+  CHECK(ToEpochMs(r.value().stage_time) == kBaseMs - 5 * kMinuteMs + 123);
 }
 
 TEST_CASE("Validate rejects ts before 2000-01-01 (epoch seconds sent as ms)") {
@@ -329,6 +356,120 @@ TEST_CASE("Validate future skew comes from Rules") {
   CHECK(ToEpochMs(r.value().stage_time) == kBaseMs);
 }
 
+constexpr std::int64_t kDayMs = 86'400'000;
+
+TEST_CASE("Validate ts of a clock reset to 2000-01-01 is flagged before_earliest, not trusted") {
+  // Today such an event is stored at 2000-01-01 and the KPIs print a turnaround
+  // of about -235,000 hours. Now: receive time, device ts kept, flagged.
+  EventFields f = Minimal();
+  f.ts = RawTime{std::string("2000-01-01T00:05:00Z")};
+  auto r = Run(f);
+  REQUIRE(r.ok());
+  const StageEvent& e = r.value();
+  CHECK(e.time_source == TimeSource::kReceivedBeforeEarliest);
+  CHECK(ToEpochMs(e.stage_time) == kBaseMs);
+  REQUIRE(e.device_ts.has_value());
+  CHECK(ToEpochMs(*e.device_ts) == 946'685'100'000);  // 2000-01-01T00:05:00Z
+  CHECK(std::string(TsFlag(e.time_source)) == "before_earliest");
+
+  // The same as epoch milliseconds.
+  f.ts = RawTime{std::int64_t{946'685'100'000}};
+  r = Run(f);
+  REQUIRE(r.ok());
+  CHECK(r.value().time_source == TimeSource::kReceivedBeforeEarliest);
+  CHECK(ToEpochMs(r.value().stage_time) == kBaseMs);
+}
+
+TEST_CASE("Validate earliest_ts boundary: 2020-01-01T00:00:00Z itself is trusted") {
+  Rules rules;
+  rules.max_past_skew = std::chrono::hours(24 * 365 * 50);  // only earliest_ts in play
+  EventFields f = Minimal();
+  f.ts = RawTime{std::int64_t{1'577'836'800'000}};  // 2020-01-01T00:00:00Z
+  auto r = Run(f, rules);
+  REQUIRE(r.ok());
+  CHECK(r.value().time_source == TimeSource::kDevice);
+  CHECK(ToEpochMs(r.value().stage_time) == 1'577'836'800'000);
+
+  f.ts = RawTime{std::int64_t{1'577'836'799'999}};  // 1 ms earlier
+  r = Run(f, rules);
+  REQUIRE(r.ok());
+  CHECK(r.value().time_source == TimeSource::kReceivedBeforeEarliest);
+  CHECK(ToEpochMs(r.value().stage_time) == kBaseMs);
+  REQUIRE(r.value().device_ts.has_value());
+  CHECK(ToEpochMs(*r.value().device_ts) == 1'577'836'799'999);
+}
+
+TEST_CASE("Validate ts before 2000 stays a reject even with an earlier earliest_ts") {
+  Rules rules;
+  rules.earliest_ts = FromEpochMs(946'684'800'000);  // 2000-01-01
+  EventFields f = Minimal();
+  f.ts = RawTime{std::int64_t{946'684'799'999}};
+  CHECK(Contains(ErrorOf(f, rules), "field 'ts' is before 2000-01-01"));
+}
+
+TEST_CASE("Validate ts a year back (backfill) is trusted by default") {
+  EventFields f = Minimal();
+  // 2025-10-19T08:15:00Z: 400 days before receipt (2026-11-23T08:15:00Z).
+  f.ts = RawTime{std::string("2025-10-19T08:15:00Z")};
+  auto r = Run(f);
+  REQUIRE(r.ok());
+  CHECK(r.value().time_source == TimeSource::kDevice);
+  CHECK(ToEpochMs(r.value().stage_time) == kBaseMs - 400 * kDayMs);
+}
+
+TEST_CASE("Validate ts more than 2 years (730 days) before receipt is flagged too_old") {
+  EventFields f = Minimal();
+  // 2024-11-23T08:15:00Z is exactly 730 days back (2025 has no Feb 29; 2024's is earlier).
+  f.ts = RawTime{std::string("2024-11-23T08:15:00Z")};
+  auto r = Run(f);
+  REQUIRE(r.ok());
+  CHECK(r.value().time_source == TimeSource::kDevice);  // exactly the skew: trusted
+  CHECK(ToEpochMs(r.value().stage_time) == kBaseMs - 730 * kDayMs);
+
+  f.ts = RawTime{std::string("2024-11-23T08:14:59.999Z")};
+  r = Run(f);
+  REQUIRE(r.ok());
+  const StageEvent& e = r.value();
+  CHECK(e.time_source == TimeSource::kReceivedTooOld);
+  CHECK(ToEpochMs(e.stage_time) == kBaseMs);
+  REQUIRE(e.device_ts.has_value());
+  CHECK(ToEpochMs(*e.device_ts) == kBaseMs - 730 * kDayMs - 1);
+  CHECK(std::string(TsFlag(e.time_source)) == "too_old");
+}
+
+TEST_CASE("Validate past skew and earliest_ts come from Rules") {
+  Rules rules;
+  rules.max_past_skew = std::chrono::hours(1);
+  rules.earliest_ts = FromEpochMs(kBaseMs - 10 * kDayMs);
+  EventFields f = Minimal();
+  f.ts = RawTime{std::int64_t{kBaseMs - 61 * kMinuteMs}};
+  auto r = Run(f, rules);
+  REQUIRE(r.ok());
+  CHECK(r.value().time_source == TimeSource::kReceivedTooOld);
+  CHECK(ToEpochMs(r.value().stage_time) == kBaseMs);
+
+  f.ts = RawTime{std::int64_t{kBaseMs - 60 * kMinuteMs}};
+  r = Run(f, rules);
+  REQUIRE(r.ok());
+  CHECK(r.value().time_source == TimeSource::kDevice);
+
+  // Before earliest_ts and too old at once: before_earliest is the more telling flag.
+  f.ts = RawTime{std::int64_t{kBaseMs - 11 * kDayMs}};
+  r = Run(f, rules);
+  REQUIRE(r.ok());
+  CHECK(r.value().time_source == TimeSource::kReceivedBeforeEarliest);
+}
+
+TEST_CASE("Validate a future ts is flagged future even when earliest_ts lies beyond it") {
+  Rules rules;
+  rules.earliest_ts = FromEpochMs(kBaseMs + 10 * kDayMs);  // a misconfigured future earliest_ts
+  EventFields f = Minimal();
+  f.ts = RawTime{std::int64_t{kBaseMs + 6 * kMinuteMs}};
+  auto r = Run(f, rules);
+  REQUIRE(r.ok());
+  CHECK(r.value().time_source == TimeSource::kReceivedFuture);
+}
+
 TEST_CASE("Validate without ts uses receipt time and kReceivedNoTs") {
   auto r = Run(Minimal());
   REQUIRE(r.ok());
@@ -353,7 +494,7 @@ TEST_CASE("Validate parses promised_at as text or epoch ms and checks it") {
   CHECK(ToEpochMs(*r.value().promised_at) == kBaseMs + 42);
 
   f.promised_at = RawTime{std::string("next week")};
-  CHECK(ErrorOf(f) == "field 'promised_at' is not RFC 3339 with offset");
+  CHECK(ErrorOf(f) == "field 'promised_at' is not valid RFC 3339: year must be 4 digits");
   f.promised_at = RawTime{std::int64_t{1'000}};
   CHECK(Contains(ErrorOf(f), "field 'promised_at' is before 2000-01-01"));
 }
