@@ -22,6 +22,7 @@
 
 #include "adapters/sqlite_store.h"
 #include "tests/store/fault_vfs.h"
+#include "tests/store/store_fixture.h"
 
 namespace floortrack {
 namespace {
@@ -32,41 +33,7 @@ using testing::FaultFile;
 using testing::FaultOp;
 using testing::FaultVfs;
 
-// --- Helpers, as in sqlite_store_test.cc.
-
-class TempDir {
- public:
-  TempDir() {
-    char tmpl[] = "/tmp/floortrack-fault-XXXXXX";
-    const char* made = mkdtemp(tmpl);
-    REQUIRE(made != nullptr);
-    path_ = made;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  std::string File(const std::string& name) const { return path_ + "/" + name; }
-
- private:
-  std::string path_;
-};
-
-TimePoint At(std::int64_t ms) { return FromEpochMs(ms); }
-
-StageEvent Event(const std::string& key, const std::string& order, const std::string& stage,
-                 std::int64_t stage_ms) {
-  StageEvent e;
-  e.event_key = key;
-  e.order_id = order;
-  e.stage = stage;
-  e.topic = "shop/" + stage;
-  e.stage_time = At(stage_ms);
-  e.received_at = At(stage_ms + 10);
-  e.device_ts = At(stage_ms);
-  e.raw_payload = "{\"order_id\":\"" + order + "\"}";
-  return e;
-}
+// --- Helpers (the shared ones are in store_fixture.h).
 
 Reject MakeReject(int i) {
   Reject r;
@@ -78,30 +45,10 @@ Reject MakeReject(int i) {
   return r;
 }
 
-StoreOptions Options(const std::string& path, const std::string& vfs = {}) {
-  StoreOptions options;
-  options.path = path;
+StoreOptions ViaVfs(const std::string& path, const std::string& vfs) {
+  StoreOptions options = Options(path);
   options.vfs = vfs;
   return options;
-}
-
-std::unique_ptr<SqliteStore> MustOpen(const StoreOptions& options) {
-  auto store = SqliteStore::OpenForWriting(options, Rules{});
-  REQUIRE_MESSAGE(store.ok(), (store.ok() ? "" : store.error().message));
-  return std::move(store).value();
-}
-
-std::unique_ptr<SqliteStore> MustOpenReadOnly(const std::string& path) {
-  auto store = SqliteStore::OpenReadOnly(path);
-  REQUIRE_MESSAGE(store.ok(), (store.ok() ? "" : store.error().message));
-  return std::move(store).value();
-}
-
-void MustAppend(SqliteStore& store, const StageEvent& e,
-                AppendStatus expected = AppendStatus::kInserted) {
-  auto r = store.Append(e);
-  REQUIRE_MESSAGE(r.ok(), (r.ok() ? "" : r.error().message));
-  CHECK(r.value() == expected);
 }
 
 void MustAppendReject(SqliteStore& store, const Reject& r) {
@@ -111,14 +58,14 @@ void MustAppendReject(SqliteStore& store, const Reject& r) {
 
 // A plain sqlite3 connection through the default VFS, as another process
 // would have (it sees committed data only).
-class RawDb {
+class ReaderDb {
  public:
-  explicit RawDb(const std::string& path, int flags = SQLITE_OPEN_READONLY) {
+  explicit ReaderDb(const std::string& path, int flags = SQLITE_OPEN_READONLY) {
     REQUIRE(sqlite3_open_v2(path.c_str(), &db_, flags, nullptr) == SQLITE_OK);
   }
-  ~RawDb() { sqlite3_close_v2(db_); }
-  RawDb(const RawDb&) = delete;
-  RawDb& operator=(const RawDb&) = delete;
+  ~ReaderDb() { sqlite3_close_v2(db_); }
+  ReaderDb(const ReaderDb&) = delete;
+  ReaderDb& operator=(const ReaderDb&) = delete;
   std::int64_t Int(const std::string& sql) {
     sqlite3_stmt* stmt = nullptr;
     REQUIRE(sqlite3_prepare_v2(db_, sql.c_str(), -1, &stmt, nullptr) == SQLITE_OK);
@@ -156,7 +103,7 @@ class RawDb {
 
 // The whole content of a store file as a reader sees it.
 std::string Dump(const std::string& path) {
-  RawDb raw(path);
+  ReaderDb raw(path);
   return raw.Rows("SELECT * FROM events ORDER BY seq") + "--\n" +
          raw.Rows("SELECT * FROM orders ORDER BY order_id") + "--\n" +
          raw.Rows("SELECT * FROM rejects ORDER BY id") + "--\n" +
@@ -167,7 +114,7 @@ std::string Dump(const std::string& path) {
 // summary counts exactly its order's events; the reject total counts every
 // kept reject (the tests keep them all).
 void CheckConsistent(const std::string& path) {
-  RawDb raw(path);
+  ReaderDb raw(path);
   sqlite3_stmt* stmt = nullptr;
   REQUIRE(sqlite3_prepare_v2(raw.get(), "PRAGMA integrity_check", -1, &stmt, nullptr) == SQLITE_OK);
   REQUIRE(sqlite3_step(stmt) == SQLITE_ROW);
@@ -291,7 +238,7 @@ void CheckAppendThroughFault(const FaultCase& c) {
   const StageEvent failing = Event("a3", "O-1", "shipped", 3000);  // updates O-1's summary
   const StageEvent new_order = Event("c1", "O-3", "confirmed", 3500);
   {
-    auto store = MustOpen(Options(path, vfs.name()));
+    auto store = MustOpen(ViaVfs(path, vfs.name()));
     for (const auto& e : acked) MustAppend(*store, e);
     const std::string dump_before = Dump(path);
     const std::string summary_before = SummaryOf(*store, "O-1");
@@ -358,7 +305,7 @@ void CheckAppendRejectThroughFault(const FaultCase& c) {
   std::vector<Reject> acked = {MakeReject(1), MakeReject(2), MakeReject(3)};
   const Reject failing = MakeReject(4);
   {
-    auto store = MustOpen(Options(path, vfs.name()));
+    auto store = MustOpen(ViaVfs(path, vfs.name()));
     MustAppend(*store, Event("a1", "O-1", "confirmed", 1000));
     for (const auto& r : acked) MustAppendReject(*store, r);
     const std::string dump_before = Dump(path);
@@ -404,10 +351,10 @@ TEST_CASE("the fault VFS is transparent: WAL, shared memory and iVersion as the 
   TempDir dir;
   const std::string path = dir.File("ft.db");
   FaultVfs vfs;
-  auto store = MustOpen(Options(path, vfs.name()));
+  auto store = MustOpen(ViaVfs(path, vfs.name()));
   MustAppend(*store, Event("a", "O-1", "confirmed", 1000));
   {
-    RawDb raw(path);  // default VFS, same file: sees the commit through the shared -shm
+    ReaderDb raw(path);  // default VFS, same file: sees the commit through the shared -shm
     CHECK(raw.Int("SELECT COUNT(*) FROM events") == 1);
     MustAppend(*store, Event("b", "O-1", "printed", 2000));
     CHECK(raw.Int("SELECT COUNT(*) FROM events") == 2);
@@ -419,7 +366,7 @@ TEST_CASE("the fault VFS is transparent: WAL, shared memory and iVersion as the 
   sqlite3* via_shim = nullptr;
   REQUIRE(sqlite3_open_v2(path.c_str(), &via_shim, SQLITE_OPEN_READWRITE, vfs.name().c_str()) ==
           SQLITE_OK);
-  RawDb plain(path);
+  ReaderDb plain(path);
   CHECK(sqlite3_exec(via_shim, "SELECT COUNT(*) FROM events", nullptr, nullptr, nullptr) ==
         SQLITE_OK);
   CHECK(plain.Int("SELECT COUNT(*) FROM events") == 2);  // both have the -wal open now
@@ -446,7 +393,7 @@ TEST_CASE("the fault VFS is transparent: WAL, shared memory and iVersion as the 
 TEST_CASE("with synchronous = FULL a commit writes the WAL and syncs it, and nothing else") {
   TempDir dir;
   FaultVfs vfs;
-  auto store = MustOpen(Options(dir.File("ft.db"), vfs.name()));
+  auto store = MustOpen(ViaVfs(dir.File("ft.db"), vfs.name()));
   MustAppend(*store, Event("a", "O-1", "confirmed", 1000));
   vfs.ResetCounts();
   MustAppend(*store, Event("b", "O-1", "printed", 2000));
@@ -461,7 +408,7 @@ TEST_CASE("with synchronous = FULL a commit writes the WAL and syncs it, and not
 TEST_CASE("a fault with `times` fails that many calls, after `skip`, then lets calls through") {
   TempDir dir;
   FaultVfs vfs;
-  auto store = MustOpen(Options(dir.File("ft.db"), vfs.name()));
+  auto store = MustOpen(ViaVfs(dir.File("ft.db"), vfs.name()));
   MustAppend(*store, Event("a", "O-1", "confirmed", 1000));
 
   Fault once;
@@ -563,7 +510,7 @@ TEST_CASE("a failed WAL write at COMMIT, then close without retrying: the failed
       const StageEvent failing = Event("a3", "O-1", "shipped", 3000);
       {
         FaultVfs vfs;
-        auto store = MustOpen(Options(path, vfs.name()));
+        auto store = MustOpen(ViaVfs(path, vfs.name()));
         for (const auto& e : acked) MustAppend(*store, e);
         MustAppendReject(*store, MakeReject(1));
         vfs.Arm(c.fault);
@@ -605,7 +552,7 @@ TEST_CASE("a failed WAL fsync at COMMIT, then close without retrying: whole or a
     const StageEvent failing = Event("a3", "O-1", "shipped", 3000);
     {
       FaultVfs vfs;
-      auto store = MustOpen(Options(path, vfs.name()));
+      auto store = MustOpen(ViaVfs(path, vfs.name()));
       for (const auto& e : acked) MustAppend(*store, e);
       vfs.Arm(WalSyncFails(SQLITE_IOERR_FSYNC, ErrorKind::kIo).fault);
       auto failed = store->Append(failing);
@@ -644,7 +591,7 @@ TEST_CASE("a failed WAL write at COMMIT then a crash: acknowledged intact, the f
           Event("a2", "O-1", "printed", 2000),
           Event("b1", "O-2", "confirmed", 1500),
       };
-      auto store = MustOpen(Options(path, vfs.name()));
+      auto store = MustOpen(ViaVfs(path, vfs.name()));
       for (const auto& e : acked) MustAppend(*store, e);
       Fault fault = c.fault;
       fault.skip = skip;
@@ -679,7 +626,7 @@ TEST_CASE("a failed WAL fsync at COMMIT then a crash: the event is there whole o
       Event("a2", "O-1", "printed", 2000),
   };
   const StageEvent failing = Event("a3", "O-1", "shipped", 3000);
-  auto store = MustOpen(Options(path, vfs.name()));
+  auto store = MustOpen(ViaVfs(path, vfs.name()));
   for (const auto& e : acked) MustAppend(*store, e);
   Fault fault;
   fault.op = FaultOp::kSync;
