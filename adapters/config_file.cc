@@ -9,10 +9,12 @@
 #include <cstdio>
 #include <cstring>
 #include <fstream>
+#include <regex>
 #include <set>
 #include <sstream>
 
 #include "core/time.h"
+#include "core/topic.h"
 
 namespace floortrack {
 namespace {
@@ -270,6 +272,92 @@ void ReadRules(Reader& r, const toml::table& root, Rules& rules) {
     rules.earliest_ts = parsed.value();
 }
 
+constexpr const char* kFormats[] = {"canonical", "scan",  "octoprint",
+                                    "moonraker", "bambu", "sdcp"};
+
+bool IsFormat(const std::string& format) {
+  for (const char* f : kFormats)
+    if (format == f) return true;
+  return false;
+}
+
+void ReadSource(Reader& r, const toml::table& t, const std::string& path, const Rules& rules,
+                Source& s) {
+  r.KnownKeys(t, path,
+              {"topics", "format", "stage", "station", "debounce_s", "orders_from_job",
+               "batch_from_job", "material", "filament_diameter_mm"});
+  r.StringList(t, path, "topics", s.topics);
+  if (s.topics.empty()) r.Fail(path + ".topics", "must list at least one topic filter");
+  for (const std::string& filter : s.topics) {
+    if (!IsTopicFilter(filter))
+      r.Fail(path + ".topics", "'" + filter + "' is not an MQTT topic filter");
+  }
+  r.String(t, path, "format", s.format);
+  if (!IsFormat(s.format))
+    r.Fail(path + ".format", "'" + s.format +
+                                 "' is not a format (canonical, scan, octoprint, moonraker, bambu, "
+                                 "sdcp)");
+  r.String(t, path, "stage", s.stage);
+  if (s.format == "scan" && s.stage.empty())
+    r.Fail(path + ".stage", "a scan source must say which stage a scan records");
+  if (!s.stage.empty() && rules.StageIndex(s.stage) < 0)
+    r.Fail(path + ".stage", "'" + s.stage + "' is not one of the configured stages");
+  r.String(t, path, "station", s.station);
+  if (auto checked = CheckStationTemplate(s.station, s.topics); !checked)
+    r.Fail(path + ".station", checked.error().message);
+  if (const toml::node* n = t.get("debounce_s")) {
+    auto v = n->value<double>();
+    if (!n->is_number() || !v || !std::isfinite(*v) || *v < 0 || *v > 3600)
+      r.Fail(path + ".debounce_s", "must be a number of seconds from 0 to 3600");
+    else
+      s.debounce_s = *v;
+  }
+  for (const char* key : {"orders_from_job", "batch_from_job"}) {
+    std::string& pattern = std::string(key) == "orders_from_job" ? s.orders_from_job : s.batch_from_job;
+    r.String(t, path, key, pattern);
+    if (pattern.empty()) continue;
+    try {
+      std::regex compiled(pattern);
+    } catch (const std::regex_error& e) {
+      r.Fail(path + "." + key, "'" + pattern + "' is not a valid regular expression: " + e.what());
+    }
+  }
+  r.String(t, path, "material", s.material);
+  if (const toml::node* n = t.get("filament_diameter_mm")) {
+    auto v = n->value<double>();
+    if (!n->is_number() || !v || !std::isfinite(*v) || *v <= 0 || *v > 10)
+      r.Fail(path + ".filament_diameter_mm", "must be a number of millimetres above 0, up to 10");
+    else
+      s.filament_diameter_mm = *v;
+  }
+}
+
+void ReadSources(Reader& r, const toml::table& root, Rules& rules) {
+  const toml::table* densities = r.Table(root, "material_density_g_per_ml");
+  for (const auto& [k, v] : *densities) {
+    auto density = v.value<double>();
+    if (!density || !v.is_number() || !std::isfinite(*density) || *density <= 0 || *density > 30)
+      r.Fail("material_density_g_per_ml." + std::string(k.str()), "must be a number above 0, up to 30");
+    else
+      rules.material_density_g_per_ml[std::string(k.str())] = *density;
+  }
+  const toml::node* n = root.get("source");
+  if (!n) return;
+  const toml::array* sources = n->as_array();
+  if (!sources) return r.Fail("source", "must be an array of tables: [[source]]");
+  for (std::size_t i = 0; i < sources->size(); ++i) {
+    const std::string path = "source[" + std::to_string(i) + "]";
+    const toml::table* t = (*sources)[i].as_table();
+    if (!t) {
+      r.Fail(path, "must be a table");
+      continue;
+    }
+    Source s;
+    ReadSource(r, *t, path, rules, s);
+    rules.sources.push_back(std::move(s));
+  }
+}
+
 }  // namespace
 
 Result<Config> ParseConfig(std::string_view text, const std::string& source_name) {
@@ -285,10 +373,12 @@ Result<Config> ParseConfig(std::string_view text, const std::string& source_name
   Config config;
   Reader r(source_name);
   r.KnownKeys(root, "",
-              {"stages", "mqtt", "storage", "material_cost_per_g", "kpi", "ingest", "log"});
+              {"stages", "mqtt", "storage", "material_cost_per_g", "kpi", "ingest", "log", "source",
+               "material_density_g_per_ml"});
   ReadMqtt(r, *r.Table(root, "mqtt"), config.mqtt);
   ReadStorage(r, *r.Table(root, "storage"), config.storage);
   ReadRules(r, root, config.rules);
+  ReadSources(r, root, config.rules);
   const toml::table* log = r.Table(root, "log");
   r.KnownKeys(*log, "log", {"level"});
   r.String(*log, "log", "level", config.log.level);

@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "core/device_format.h"
 #include "core/time.h"
 
 namespace floortrack {
@@ -60,6 +61,12 @@ struct Rules {
   // offline for months, must still get its own times.
   Millis max_past_skew = std::chrono::seconds(2 * 31'536'000);
   Limits limits;
+  // [[source]]: topic filters mapped to device formats, first match wins;
+  // a topic no source names carries canonical events.
+  std::vector<Source> sources;
+  // [material_density_g_per_ml]: converts a device's reported volume (or
+  // filament length) to grams.
+  std::map<std::string, double> material_density_g_per_ml;
 
   // Position of `stage` in `stages`, or -1 when unknown.
   int StageIndex(const std::string& stage) const {

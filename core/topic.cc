@@ -49,6 +49,18 @@ bool TopicMatches(std::string_view filter, std::string_view topic) {
   return f.size() == t.size();
 }
 
+bool IsTopicFilter(std::string_view filter) {
+  if (filter.empty()) return false;
+  const auto levels = TopicLevels(filter);
+  for (std::size_t i = 0; i < levels.size(); ++i) {
+    const std::string_view level = levels[i];
+    if (level.find_first_of("+#") == std::string_view::npos) continue;
+    if (level.size() != 1) return false;
+    if (level == "#" && i + 1 != levels.size()) return false;
+  }
+  return true;
+}
+
 Status CheckStationTemplate(std::string_view station, const std::vector<std::string>& filters) {
   Status status = Ok{};
   bool well_formed = ForEachPlaceholder(station, [&](std::size_t n, std::size_t, std::size_t) {

@@ -19,6 +19,9 @@ namespace floortrack {
 
 bool TopicMatches(std::string_view filter, std::string_view topic);
 
+// A valid filter: non-empty; '+' and '#' only as whole levels, '#' last.
+bool IsTopicFilter(std::string_view filter);
+
 // The levels of a topic or filter.
 std::vector<std::string_view> TopicLevels(std::string_view topic);
 

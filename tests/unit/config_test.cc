@@ -411,3 +411,62 @@ TEST_CASE("RestartOnlyChanges names exactly the changed keys a running daemon ca
 
 }  // namespace
 }  // namespace floortrack
+
+namespace floortrack {
+namespace {
+
+TEST_CASE("[[source]] entries are read with their defaults") {
+  auto c = ParseConfig(R"(
+[[source]]
+topics = ["floor/polish/+/scan"]
+format = "scan"
+stage = "polished"
+station = "{3}"
+debounce_s = 5
+
+[[source]]
+topics = ["octoPrint/#"]
+format = "octoprint"
+station = "octo-1"
+orders_from_job = "A[0-9]{4,}"
+batch_from_job = "PLATE-[0-9]+"
+material = "castable-resin"
+
+[material_density_g_per_ml]
+"castable-resin" = 1.1
+)",
+                       "t.toml");
+  REQUIRE_MESSAGE(c.ok(), (c.ok() ? "" : c.error().message));
+  const auto& sources = c.value().rules.sources;
+  REQUIRE(sources.size() == 2);
+  CHECK(sources[0].format == "scan");
+  CHECK(sources[0].stage == "polished");
+  CHECK(sources[0].station == "{3}");
+  CHECK(sources[1].orders_from_job == "A[0-9]{4,}");
+  CHECK(sources[1].filament_diameter_mm == 1.75);
+  CHECK(c.value().rules.material_density_g_per_ml.at("castable-resin") == 1.1);
+}
+
+TEST_CASE("a bad [[source]] is refused naming each key") {
+  auto c = ParseConfig(R"(
+[[source]]
+topics = ["octoPrint/#"]
+format = "telepathy"
+station = "{2}"
+orders_from_job = "A[0-9"
+
+[[source]]
+topics = ["floor/+/scan"]
+format = "scan"
+)",
+                       "t.toml");
+  REQUIRE_FALSE(c.ok());
+  const std::string& m = c.error().message;
+  CHECK(m.find("source[0].format") != std::string::npos);
+  CHECK(m.find("source[0].station") != std::string::npos);
+  CHECK(m.find("source[0].orders_from_job") != std::string::npos);
+  CHECK(m.find("source[1].stage") != std::string::npos);
+}
+
+}  // namespace
+}  // namespace floortrack

@@ -20,6 +20,16 @@ TEST_CASE("TopicMatches follows MQTT wildcards") {
   CHECK(TopicMatches("device/+/report", "device/01S00A/report"));
 }
 
+TEST_CASE("IsTopicFilter accepts wildcards only as whole levels, '#' last") {
+  CHECK(IsTopicFilter("floor/#"));
+  CHECK(IsTopicFilter("#"));
+  CHECK(IsTopicFilter("+/status/+"));
+  CHECK_FALSE(IsTopicFilter(""));
+  CHECK_FALSE(IsTopicFilter("floor/#/x"));
+  CHECK_FALSE(IsTopicFilter("floor/a#"));
+  CHECK_FALSE(IsTopicFilter("floor/a+/b"));
+}
+
 TEST_CASE("ResolveStation takes {N} from topic levels counted from 1") {
   CHECK(ResolveStation("{3}", "floor/polish/bench-2/scan") == "bench-2");
   CHECK(ResolveStation("{4}", "/sdcp/status/X") == "X");
