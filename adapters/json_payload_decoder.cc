@@ -24,10 +24,23 @@ class LimitCheck final : public nlohmann::json_sax<json> {
   bool string(string_t& s) override { return Count() && CheckLength(s); }
   bool binary(binary_t&) override { return Count(); }
   bool start_object(std::size_t) override { return Count() && Enter(); }
-  bool key(string_t& k) override { return CheckLength(k); }
+  bool key(string_t& k) override {
+    next_is_orders_ = depth_ == 1 && k == "orders";
+    return CheckLength(k);
+  }
   bool end_object() override { return Leave(); }
-  bool start_array(std::size_t) override { return Count() && Enter(); }
-  bool end_array() override { return Leave(); }
+  bool start_array(std::size_t) override {
+    if (next_is_orders_ && orders_depth_ == 0) {
+      next_is_orders_ = false;
+      orders_depth_ = depth_ + 1;  // the array's own depth once entered
+      return Count() && Enter();
+    }
+    return Count() && Enter();
+  }
+  bool end_array() override {
+    if (orders_depth_ != 0 && depth_ == orders_depth_) orders_depth_ = 0;
+    return Leave();
+  }
   bool parse_error(std::size_t position, const std::string&,
                    const nlohmann::detail::exception&) override {
     error_ = "not valid JSON (syntax error at byte " + std::to_string(position) + ")";
@@ -39,7 +52,17 @@ class LimitCheck final : public nlohmann::json_sax<json> {
     error_ = std::move(message);
     return false;
   }
+  // A batch's `orders` array has its own limit (max_batch_orders entries of
+  // at most kValuesPerOrder values each) instead of counting in max_fields.
+  static constexpr std::size_t kValuesPerOrder = 4;
   bool Count() {
+    if (orders_depth_ != 0 && depth_ >= orders_depth_) {
+      if (++order_values_ > limits_.max_batch_orders * kValuesPerOrder)
+        return Fail("field 'orders' lists more than " + std::to_string(limits_.max_batch_orders) +
+                    " orders");
+      return true;
+    }
+    next_is_orders_ = false;
     if (++values_ > limits_.max_fields)
       return Fail("payload has more than " + std::to_string(limits_.max_fields) + " fields");
     return true;
@@ -62,6 +85,9 @@ class LimitCheck final : public nlohmann::json_sax<json> {
   const Limits& limits_;
   std::size_t values_ = 0;
   std::size_t depth_ = 0;
+  bool next_is_orders_ = false;   // the last key was the top-level "orders"
+  std::size_t orders_depth_ = 0;  // depth inside the top-level "orders" array; 0 = not in it
+  std::size_t order_values_ = 0;
   std::string error_;
 };
 
@@ -134,10 +160,32 @@ class FieldReader {
 Result<MaterialFields> ReadMaterial(const json& object) {
   MaterialFields m;
   FieldReader r(object, "material.");
-  bool ok =
-      r.String("type", m.type) && r.Number("used_g", m.used_g) && r.Number("scrap_g", m.scrap_g);
+  bool ok = r.String("type", m.type) && r.Number("used_g", m.used_g) &&
+            r.Number("scrap_g", m.scrap_g) && r.Number("recovered_g", m.recovered_g);
   if (!ok) return Invalid(r.error());
   return m;
+}
+
+// `orders`: order ids, or {"order_id": "...", "weight_g": x} objects.
+Result<std::vector<BatchOrderFields>> ReadOrders(const json& orders) {
+  if (!orders.is_array()) return Invalid("field 'orders' must be an array");
+  std::vector<BatchOrderFields> out;
+  for (const json& entry : orders) {
+    BatchOrderFields o;
+    if (entry.is_string()) {
+      o.order_id = entry.get<std::string>();
+    } else if (entry.is_object()) {
+      FieldReader r(entry, "orders[].");
+      std::optional<std::string> id;
+      if (!r.String("order_id", id) || !r.Number("weight_g", o.weight_g)) return Invalid(r.error());
+      if (!id) return Invalid("field 'orders[].order_id' is missing");
+      o.order_id = std::move(*id);
+    } else {
+      return Invalid("field 'orders' must hold order ids or {\"order_id\", \"weight_g\"} objects");
+    }
+    out.push_back(std::move(o));
+  }
+  return out;
 }
 
 Result<EventFields> ReadFields(const json& doc) {
@@ -157,6 +205,12 @@ Result<EventFields> ReadFields(const json& doc) {
     auto m = ReadMaterial(*material);
     if (!m) return m.error();
     f.material = std::move(m).value();
+  }
+  if (!r.String("batch_id", f.batch_id)) return Invalid(r.error());
+  if (auto it = doc.find("orders"); it != doc.end() && !it->is_null()) {
+    auto orders = ReadOrders(*it);
+    if (!orders) return orders.error();
+    f.orders = std::move(orders).value();
   }
   return f;
 }

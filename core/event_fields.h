@@ -9,6 +9,7 @@
 #include <optional>
 #include <string>
 #include <variant>
+#include <vector>
 
 namespace floortrack {
 
@@ -19,6 +20,13 @@ struct MaterialFields {
   std::optional<std::string> type;
   std::optional<double> used_g;
   std::optional<double> scrap_g;
+  std::optional<double> recovered_g;
+};
+
+// One entry of a batch event's `orders`: an order id, optionally its weight.
+struct BatchOrderFields {
+  std::string order_id;
+  std::optional<double> weight_g;
 };
 
 struct EventFields {
@@ -38,6 +46,10 @@ struct EventFields {
   std::optional<std::string> product;
   std::optional<bool> personalized;
   std::optional<RawTime> promised_at;
+  // Batches (a build plate, a casting tree): the batch, and the orders this
+  // event adds to it (nullopt: none listed).
+  std::optional<std::string> batch_id;
+  std::optional<std::vector<BatchOrderFields>> orders;
 };
 
 }  // namespace floortrack

@@ -29,6 +29,9 @@ struct Limits {
   // one piece or books a billion on one order.
   double max_material_g = 100000;
   double max_order_value = 1e9;
+  // Orders one batch event may list: a casting tree holds a hundred pieces
+  // or more. The `orders` array does not count against max_fields.
+  std::size_t max_batch_orders = 500;
 };
 
 struct Rules {

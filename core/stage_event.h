@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "core/time.h"
 
@@ -29,6 +30,12 @@ struct Material {
   std::string type;
   double used_g = 0;
   double scrap_g = 0;
+  double recovered_g = 0;  // the part of scrap_g returned to stock (sprues, buttons)
+};
+
+struct BatchMember {
+  std::string order_id;
+  std::optional<double> weight_g;
 };
 
 struct StageEvent {
@@ -57,6 +64,13 @@ struct StageEvent {
   std::string product;
   std::optional<bool> personalized;
   std::optional<TimePoint> promised_at;
+
+  // Batches. batch_id: the batch this event belongs to. batch_orders: the
+  // orders it adds to the batch. An event with a batch_id and no order_id
+  // applies to the batch: the store records it for each member order (the
+  // listed ones, else every member) with its share of the material.
+  std::string batch_id;
+  std::vector<BatchMember> batch_orders;
 
   std::string raw_payload;  // the bytes as received
 };

@@ -40,15 +40,43 @@ Result<Material> ToMaterial(const MaterialFields& m, const Rules& rules, double&
     return Invalid("field 'material.scrap_g' must be from 0 to " +
                    std::to_string(static_cast<long>(max)));
   if (scrap > used) return Invalid("field 'material.scrap_g' exceeds 'material.used_g'");
+  const double recovered = m.recovered_g.value_or(0.0);
+  if (!std::isfinite(recovered) || recovered < 0 || recovered > scrap)
+    return Invalid("field 'material.recovered_g' must be from 0 to 'material.scrap_g'");
   auto price = rules.material_cost_per_g.find(*m.type);
   cost = price == rules.material_cost_per_g.end() ? 0.0 : used * price->second;
-  return Material{*m.type, used, scrap};
+  return Material{*m.type, used, scrap, recovered};
+}
+
+Status CheckBatch(const EventFields& f, const Rules& rules) {
+  const std::size_t max = rules.limits.max_order_id_bytes;
+  if (f.batch_id && !IsValidOrderId(*f.batch_id, max))
+    return Invalid("field 'batch_id' must be 1-64 characters of [A-Za-z0-9._:-]");
+  if (!f.orders) return Ok{};
+  if (!f.batch_id) return Invalid("field 'orders' needs a 'batch_id'");
+  if (f.orders->empty()) return Invalid("field 'orders' is empty");
+  if (f.orders->size() > rules.limits.max_batch_orders)
+    return Invalid("field 'orders' lists more than " + std::to_string(rules.limits.max_batch_orders) +
+                   " orders");
+  for (const BatchOrderFields& o : *f.orders) {
+    if (!IsValidOrderId(o.order_id, max))
+      return Invalid("field 'orders' has an order id that is not 1-64 characters of "
+                     "[A-Za-z0-9._:-]");
+    if (o.weight_g && (!std::isfinite(*o.weight_g) || *o.weight_g < 0 ||
+                       *o.weight_g > rules.limits.max_material_g))
+      return Invalid("field 'orders' has a weight_g that is not a number from 0 to " +
+                     std::to_string(static_cast<long>(rules.limits.max_material_g)));
+  }
+  return Ok{};
 }
 
 Status CheckIdentity(const EventFields& f, const Rules& rules) {
-  if (!f.order_id) return Invalid("field 'order_id' is missing");
-  if (!IsValidOrderId(*f.order_id, rules.limits.max_order_id_bytes))
+  if (auto batch = CheckBatch(f, rules); !batch) return batch;
+  if (!f.order_id && !f.batch_id) return Invalid("field 'order_id' is missing");
+  if (f.order_id && !IsValidOrderId(*f.order_id, rules.limits.max_order_id_bytes))
     return Invalid("field 'order_id' must be 1-64 characters of [A-Za-z0-9._:-]");
+  if (f.order_id && f.orders)
+    return Invalid("field 'orders' and field 'order_id' exclude each other");
   if (!f.stage) return Invalid("field 'stage' is missing");
   if (rules.StageIndex(*f.stage) < 0)
     return Invalid("field 'stage' is not a known stage: '" + *f.stage + "'");
@@ -105,7 +133,10 @@ Result<StageEvent> Validate(EventFields f, const MessageContext& message, const 
     e.material = std::move(material).value();
   }
   e.event_key = f.event_id.value_or("");
-  e.order_id = std::move(*f.order_id);
+  e.order_id = f.order_id.value_or("");
+  e.batch_id = f.batch_id.value_or("");
+  if (f.orders)
+    for (BatchOrderFields& o : *f.orders) e.batch_orders.push_back({std::move(o.order_id), o.weight_g});
   e.stage = std::move(*f.stage);
   e.result = StageResultFromString(f.result.value_or(""));
   e.station = f.station.value_or("");

@@ -191,38 +191,38 @@ TEST_CASE("Validate value must be a finite number from 0 to Limits::max_order_va
 
 TEST_CASE("Validate material requires type and used_g") {
   EventFields f = Minimal();
-  f.material = MaterialFields{std::nullopt, 10.0, std::nullopt};
+  f.material = MaterialFields{std::nullopt, 10.0, std::nullopt, std::nullopt};
   CHECK(ErrorOf(f) == "field 'material.type' is missing");
-  f.material = MaterialFields{std::string(""), 10.0, std::nullopt};
+  f.material = MaterialFields{std::string(""), 10.0, std::nullopt, std::nullopt};
   CHECK(ErrorOf(f) == "field 'material.type' is missing");
-  f.material = MaterialFields{std::string("silver-925"), std::nullopt, std::nullopt};
+  f.material = MaterialFields{std::string("silver-925"), std::nullopt, std::nullopt, std::nullopt};
   CHECK(ErrorOf(f) == "field 'material.used_g' is missing");
 }
 
 TEST_CASE("Validate material rejects negative amounts and scrap above used") {
   EventFields f = Minimal();
-  f.material = MaterialFields{std::string("silver-925"), -1.0, std::nullopt};
+  f.material = MaterialFields{std::string("silver-925"), -1.0, std::nullopt, std::nullopt};
   CHECK(ErrorOf(f) == "field 'material.used_g' must be from 0 to 100000");
-  f.material = MaterialFields{std::string("silver-925"), 10.0, -0.5};
+  f.material = MaterialFields{std::string("silver-925"), 10.0, -0.5, std::nullopt};
   CHECK(ErrorOf(f) == "field 'material.scrap_g' must be from 0 to 100000");
-  f.material = MaterialFields{std::string("silver-925"), 10.0, 10.5};
+  f.material = MaterialFields{std::string("silver-925"), 10.0, 10.5, std::nullopt};
   CHECK(ErrorOf(f) == "field 'material.scrap_g' exceeds 'material.used_g'");
-  f.material = MaterialFields{std::string("silver-925"), 10.0, 10.0};  // equal is fine
+  f.material = MaterialFields{std::string("silver-925"), 10.0, 10.0, std::nullopt};  // equal is fine
   CHECK(Run(f).ok());
 }
 
 TEST_CASE(
     "Validate material amounts above Limits::max_material_g are rejected, keeping sums finite") {
   EventFields f = Minimal();
-  f.material = MaterialFields{std::string("silver-925"), 1e308, std::nullopt};
+  f.material = MaterialFields{std::string("silver-925"), 1e308, std::nullopt, std::nullopt};
   CHECK(ErrorOf(f) == "field 'material.used_g' must be from 0 to 100000");
-  f.material = MaterialFields{std::string("silver-925"), 100000.0, 100000.0};  // the bound itself
+  f.material = MaterialFields{std::string("silver-925"), 100000.0, 100000.0, std::nullopt};  // the bound itself
   CHECK(Run(f).ok());
 }
 
 TEST_CASE("Validate material scrap defaults to 0") {
   EventFields f = Minimal();
-  f.material = MaterialFields{std::string("silver-925"), 12.5, std::nullopt};
+  f.material = MaterialFields{std::string("silver-925"), 12.5, std::nullopt, std::nullopt};
   auto r = Run(f);
   REQUIRE(r.ok());
   REQUIRE(r.value().material.has_value());
@@ -235,17 +235,17 @@ TEST_CASE("Validate prices material as used_g times the Rules price; unpriced ty
   Rules rules;
   rules.material_cost_per_g = {{"silver-925", 0.25}, {"castable-resin", 2.0}};
   EventFields f = Minimal();
-  f.material = MaterialFields{std::string("silver-925"), 12.5, 2.0};
+  f.material = MaterialFields{std::string("silver-925"), 12.5, 2.0, std::nullopt};
   auto r = Run(f, rules);
   REQUIRE(r.ok());
   CHECK(r.value().material_cost == 3.125);  // 12.5 g * 0.25 (scrap not deducted)
 
-  f.material = MaterialFields{std::string("castable-resin"), 3.0, std::nullopt};
+  f.material = MaterialFields{std::string("castable-resin"), 3.0, std::nullopt, std::nullopt};
   r = Run(f, rules);
   REQUIRE(r.ok());
   CHECK(r.value().material_cost == 6.0);
 
-  f.material = MaterialFields{std::string("gold-750"), 12.5, std::nullopt};
+  f.material = MaterialFields{std::string("gold-750"), 12.5, std::nullopt, std::nullopt};
   r = Run(f, rules);
   REQUIRE(r.ok());
   CHECK(r.value().material_cost == 0.0);
