@@ -115,6 +115,23 @@ Result<AppendStatus> SqliteStore::Append(const StageEvent& event, const EventIde
   return writer_->Append(event, identity);
 }
 
+Result<std::vector<AppendStatus>> SqliteStore::AppendReading(
+    const std::vector<std::pair<StageEvent, EventIdentity>>& events, const std::string& device,
+    const std::optional<std::string>& state) {
+  if (!writer_) return MakeError(ErrorKind::kReadOnly, db_->path() + ": opened read-only");
+  return writer_->AppendReading(events, device, state);
+}
+
+Result<std::string> SqliteStore::DeviceState(const std::string& device) {
+  if (!writer_) return MakeError(ErrorKind::kReadOnly, db_->path() + ": opened read-only");
+  return writer_->DeviceState(device);
+}
+
+Result<StoredRefs> SqliteStore::Lookup(const std::string& id) {
+  if (!writer_) return MakeError(ErrorKind::kReadOnly, db_->path() + ": opened read-only");
+  return writer_->Lookup(id);
+}
+
 Result<std::uint64_t> SqliteStore::BeginEpoch() {
   if (!writer_) return MakeError(ErrorKind::kReadOnly, db_->path() + ": opened read-only");
   return writer_->BeginEpoch();

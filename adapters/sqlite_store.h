@@ -74,6 +74,11 @@ class SqliteStore final : public EventStore, public OrderHistory {
   Status AppendReject(const Reject& reject) override;
   void SetRules(const Rules& rules) override;
   Result<std::uint64_t> BeginEpoch() override;
+  Result<std::vector<AppendStatus>> AppendReading(
+      const std::vector<std::pair<StageEvent, EventIdentity>>& events, const std::string& device,
+      const std::optional<std::string>& state) override;
+  Result<std::string> DeviceState(const std::string& device) override;
+  Result<StoredRefs> Lookup(const std::string& id) override;
 
   // OrderHistory. RecentRejects(0) returns all kept rejects.
   Result<std::vector<StageEvent>> OrderEvents(const std::string& order_id) override;

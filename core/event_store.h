@@ -9,7 +9,12 @@
 // Implementations are used from one thread at a time.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include "core/event_identity.h"
 #include "core/reject.h"
@@ -21,6 +26,13 @@ namespace floortrack {
 
 enum class AppendStatus { kInserted, kDuplicate, kStoredReusedId };
 
+// What the store knows of an id (a scanned code, a batch): whether it is an
+// order, and how many orders a batch of that id holds.
+struct StoredRefs {
+  bool order_known = false;
+  std::size_t batch_members = 0;
+};
+
 class EventStore {
  public:
   virtual ~EventStore() = default;
@@ -28,6 +40,14 @@ class EventStore {
   // The event's event_key is its whole identity (a conflict is a duplicate).
   Result<AppendStatus> Append(const StageEvent& event) { return Append(event, EventIdentity{}); }
   virtual Status AppendReject(const Reject& reject) = 0;
+  // The events one device reading produced and the device's new state
+  // (nullopt: unchanged), stored in one transaction: all or nothing.
+  virtual Result<std::vector<AppendStatus>> AppendReading(
+      const std::vector<std::pair<StageEvent, EventIdentity>>& events, const std::string& device,
+      const std::optional<std::string>& state) = 0;
+  // A device's saved state, "" when none.
+  virtual Result<std::string> DeviceState(const std::string& device) = 0;
+  virtual Result<StoredRefs> Lookup(const std::string& id) = 0;
   // Rules used when recomputing order summaries (stage order), and recorded
   // for readers.
   virtual void SetRules(const Rules& rules) = 0;

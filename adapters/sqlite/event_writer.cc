@@ -17,7 +17,7 @@ constexpr std::size_t kRebuildBatch = 5000;  // orders per transaction when rebu
 constexpr const char* kInsertEventSql =
     "INSERT INTO events(" FT_EVENT_COLUMNS ", raw) VALUES "
     "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, "
-    "?21, ?22, ?23, ?24) ON CONFLICT(event_key) DO NOTHING";
+    "?21, ?22, ?23, ?24, ?25, ?26) ON CONFLICT(event_key) DO NOTHING";
 constexpr const char* kOrderEventsSql =
     "SELECT " FT_EVENT_COLUMNS " FROM events WHERE order_id = ?1 ORDER BY stage_ms, seq";
 constexpr const char* kFindOrderSql = "SELECT " FT_ORDER_COLUMNS " FROM orders WHERE order_id = ?1";
@@ -62,6 +62,21 @@ constexpr const char* kInsertTailSql = "INSERT INTO delivery_tail(fingerprint, e
 // ?1 = entries kept (ids are contiguous, as for rejects).
 constexpr const char* kTrimTailSql =
     "DELETE FROM delivery_tail WHERE id <= (SELECT MAX(id) FROM delivery_tail) - ?1";
+// A member keeps its weight unless a later event gives one.
+constexpr const char* kAddMemberSql =
+    "INSERT INTO batch_members(batch_id, order_id, weight_g) VALUES (?1, ?2, ?3) "
+    "ON CONFLICT(batch_id, order_id) DO UPDATE SET weight_g = COALESCE(excluded.weight_g, weight_g)";
+constexpr const char* kMembersSql =
+    "SELECT order_id, weight_g FROM batch_members WHERE batch_id = ?1 ORDER BY order_id";
+constexpr const char* kInsertAnchorSql =
+    "INSERT INTO batch_events(event_key, batch_id, content, stage, stage_ms, station, result, "
+    "material_type, used_g, scrap_g, recovered_g, orders) "
+    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12) ON CONFLICT(event_key) DO NOTHING";
+constexpr const char* kAnchorContentSql = "SELECT content FROM batch_events WHERE event_key = ?1";
+constexpr const char* kGetDeviceStateSql = "SELECT state FROM device_state WHERE device = ?1";
+constexpr const char* kPutDeviceStateSql =
+    "INSERT INTO device_state(device, state, updated_ms) VALUES (?1, ?2, ?3) "
+    "ON CONFLICT(device) DO UPDATE SET state = excluded.state, updated_ms = excluded.updated_ms";
 constexpr const char* kOrderIdsSql = "SELECT DISTINCT order_id FROM events ORDER BY order_id";
 
 }  // namespace
@@ -81,6 +96,9 @@ Result<std::unique_ptr<EventWriter>> EventWriter::Create(Database& db, Settings&
       {&w->order_ids_, kOrderIdsSql},          {&w->event_by_key_, kEventByKeySql},
       {&w->find_tail_, kFindTailSql},          {&w->match_tail_, kMatchTailSql},
       {&w->insert_tail_, kInsertTailSql},      {&w->trim_tail_, kTrimTailSql},
+      {&w->add_member_, kAddMemberSql},        {&w->members_, kMembersSql},
+      {&w->insert_anchor_, kInsertAnchorSql},  {&w->anchor_content_, kAnchorContentSql},
+      {&w->get_device_state_, kGetDeviceStateSql}, {&w->put_device_state_, kPutDeviceStateSql},
   };
   for (const auto& [slot, sql] : all) {
     if (auto s = db.Prepare(sql, *slot); !s) return s.error();
@@ -104,75 +122,95 @@ void EventWriter::AfterFailedWrite(const Error& error) {
 }
 
 Result<AppendStatus> EventWriter::Append(const StageEvent& event, const EventIdentity& identity) {
-  Result<AppendStatus> result = NoThrow([&]() -> Result<AppendStatus> {
-    if (!rules_recorded_) {
-      if (auto s = BringSummariesUpToDate(nullptr); !s) return s.error();
-    }
-    if (auto s = db_.Run(begin_.get(), "beginning the append"); !s) return s.error();
-    auto appended = AppendInTransaction(event, identity);
-    if (!appended) return appended;
-    if (auto s = db_.Run(commit_.get(), "committing the append"); !s) return s.error();
-    return appended;
-  });
+  auto statuses = AppendReading({{event, identity}}, "", std::nullopt);
+  if (!statuses) return statuses.error();
+  return statuses.value().front();
+}
+
+Result<std::vector<AppendStatus>> EventWriter::AppendReading(
+    const std::vector<std::pair<StageEvent, EventIdentity>>& events, const std::string& device,
+    const std::optional<std::string>& state) {
+  Result<std::vector<AppendStatus>> result =
+      NoThrow([&]() -> Result<std::vector<AppendStatus>> {
+        if (!rules_recorded_) {
+          if (auto s = BringSummariesUpToDate(nullptr); !s) return s.error();
+        }
+        if (auto s = db_.Run(begin_.get(), "beginning the append"); !s) return s.error();
+        std::vector<AppendStatus> statuses;
+        for (const auto& [event, identity] : events) {
+          auto appended = AppendOne(event, identity);
+          if (!appended) return appended.error();
+          statuses.push_back(appended.value());
+        }
+        if (state) {
+          Statement q(put_device_state_.get());
+          q.Text(1, device).Text(2, *state).Int(3, ToEpochMs(events.empty()
+                                                                  ? TimePoint{}
+                                                                  : events.front().first.received_at));
+          if (int rc = q.Step(); rc != SQLITE_DONE)
+            return db_.SqlError(rc, "saving the device state");
+        }
+        if (auto s = db_.Run(commit_.get(), "committing the append"); !s) return s.error();
+        return statuses;
+      });
   if (!result) AfterFailedWrite(result.error());
   return result;
 }
 
-Result<AppendStatus> EventWriter::AppendInTransaction(const StageEvent& event,
-                                                      const EventIdentity& identity) {
-  switch (identity.kind) {
-    case Identity::kEventId:
-      return AppendWithEventId(event, identity);
-    case Identity::kDelivery:
-      return AppendDelivery(event, identity);
-    case Identity::kContent:
-      break;
-  }
-  auto inserted = Insert(event);
-  if (!inserted) return inserted.error();
-  return inserted.value() ? AppendStatus::kInserted : AppendStatus::kDuplicate;
-}
-
-Result<bool> EventWriter::Insert(const StageEvent& event) {
-  {
-    Statement q(insert_event_.get());
-    BindEvent(q, event);
+Result<std::string> EventWriter::DeviceState(const std::string& device) {
+  return NoThrow([&]() -> Result<std::string> {
+    Statement q(get_device_state_.get());
+    q.Text(1, device);
     int rc = q.Step();
-    if (rc != SQLITE_DONE) return db_.SqlError(rc, "inserting the event");
-  }
-  if (sqlite3_changes(db_.handle()) == 0) return false;
-  if (auto s = UpdateSummary(*this, event, rules_); !s) return s.error();
-  return true;
+    if (rc == SQLITE_ROW) return q.Text(0);
+    if (rc != SQLITE_DONE) return db_.SqlError(rc, "reading the device state");
+    return std::string();
+  });
 }
 
-// The id is stored: the same content is a redelivery; other content is
-// another event that reuses the id, kept under the id and its content.
-Result<AppendStatus> EventWriter::AppendWithEventId(const StageEvent& event,
-                                                    const EventIdentity& identity) {
-  auto inserted = Insert(event);
-  if (!inserted) return inserted.error();
-  if (inserted.value()) return AppendStatus::kInserted;
-  std::optional<StageEvent> stored;
-  {
-    Statement q(event_by_key_.get());
-    q.Text(1, event.event_key);
-    int rc = q.Step();
-    if (rc == SQLITE_ROW) stored = ReadEvent(q, /*with_raw=*/false);
-    if (rc != SQLITE_ROW && rc != SQLITE_DONE) return db_.SqlError(rc, "reading the stored event");
-  }
-  if (!stored) return db_.SqlError(SQLITE_INTERNAL, "event_key conflict without a stored event");
-  if (CanonicalContent(*stored, false) == CanonicalContent(event, false))
-    return AppendStatus::kDuplicate;
-  StageEvent reused = event;
-  reused.event_key += "#" + identity.fingerprint;
-  auto again = Insert(reused);
-  if (!again) return again.error();
-  return again.value() ? AppendStatus::kStoredReusedId : AppendStatus::kDuplicate;
+Result<StoredRefs> EventWriter::Lookup(const std::string& id) {
+  return NoThrow([&]() -> Result<StoredRefs> {
+    StoredRefs refs;
+    {
+      Statement q(find_order_.get());
+      q.Text(1, id);
+      int rc = q.Step();
+      if (rc != SQLITE_ROW && rc != SQLITE_DONE) return db_.SqlError(rc, "looking up an order");
+      refs.order_known = rc == SQLITE_ROW;
+    }
+    auto members = Members(id);
+    if (!members) return members.error();
+    refs.batch_members = members.value().size();
+    return refs;
+  });
 }
 
-Result<AppendStatus> EventWriter::AppendDelivery(const StageEvent& event,
-                                                 const EventIdentity& identity) {
-  if (identity.position <= kRedeliveryWindow) {
+// An event of a batch without an order is recorded for the batch's orders;
+// anything else is one event of one order.
+Result<AppendStatus> EventWriter::AppendOne(const StageEvent& event, const EventIdentity& identity) {
+  if (!event.batch_id.empty() && event.order_id.empty()) return AppendBatchEvent(event, identity);
+  Claim claim{[&](const std::string& key) -> Result<bool> {
+                StageEvent keyed = event;
+                keyed.event_key = key;
+                return Insert(keyed);
+              },
+              [&](const std::string& key) -> Result<std::string> { return StoredContent(key); }};
+  auto claimed = ClaimIdentity(event, identity, claim);
+  if (!claimed) return claimed.error();
+  if (claimed.value().status != AppendStatus::kDuplicate && !event.batch_id.empty()) {
+    if (auto s = AddMember(event.batch_id, BatchMember{event.order_id, std::nullopt}); !s)
+      return s.error();
+  }
+  return claimed.value().status;
+}
+
+// The identity rule (core/event_identity.h) over a claim: inserting the
+// event under a key, or a batch event's anchor row.
+Result<EventWriter::Claimed> EventWriter::ClaimIdentity(const StageEvent& event,
+                                                        const EventIdentity& identity,
+                                                        const Claim& claim) {
+  const Claimed duplicate{AppendStatus::kDuplicate, ""};
+  if (identity.kind == Identity::kDelivery && identity.position <= kRedeliveryWindow) {
     std::optional<std::int64_t> match;
     {
       Statement q(find_tail_.get());
@@ -187,12 +225,30 @@ Result<AppendStatus> EventWriter::AppendDelivery(const StageEvent& event,
       q.Int(1, *match);
       if (int rc = q.Step(); rc != SQLITE_DONE)
         return db_.SqlError(rc, "matching the redelivery tail");
-      return AppendStatus::kDuplicate;
+      return duplicate;
     }
   }
-  auto inserted = Insert(event);
+  auto inserted = claim.insert(event.event_key);
   if (!inserted) return inserted.error();
-  if (!inserted.value()) return AppendStatus::kDuplicate;  // same epoch and position: a retry
+  if (inserted.value()) {
+    if (identity.kind == Identity::kDelivery) {
+      if (auto s = ExtendTail(identity); !s) return s.error();
+    }
+    return Claimed{AppendStatus::kInserted, event.event_key};
+  }
+  if (identity.kind != Identity::kEventId) return duplicate;
+  // The id is taken: the same content is a redelivery; other content is
+  // another event that reuses the id, kept under the id and its content.
+  auto stored = claim.content(event.event_key);
+  if (!stored) return stored.error();
+  if (stored.value() == CanonicalContent(event, false)) return duplicate;
+  const std::string reused = event.event_key + "#" + identity.fingerprint;
+  auto again = claim.insert(reused);
+  if (!again) return again.error();
+  return again.value() ? Claimed{AppendStatus::kStoredReusedId, reused} : duplicate;
+}
+
+Status EventWriter::ExtendTail(const EventIdentity& identity) {
   {
     Statement q(insert_tail_.get());
     q.Text(1, identity.fingerprint).Int(2, static_cast<std::int64_t>(identity.epoch));
@@ -201,7 +257,120 @@ Result<AppendStatus> EventWriter::AppendDelivery(const StageEvent& event,
   Statement q(trim_tail_.get());
   q.Int(1, static_cast<std::int64_t>(kDeliveryTail));
   if (int rc = q.Step(); rc != SQLITE_DONE) return db_.SqlError(rc, "trimming the tail");
-  return AppendStatus::kInserted;
+  return Ok{};
+}
+
+// A batch event: claimed by its anchor row in batch_events, then recorded
+// for each target order (the listed ones, else every member) under
+// "<key>/<order>", with its share of the material: by weight when every
+// target's weight is known, else equal.
+Result<AppendStatus> EventWriter::AppendBatchEvent(const StageEvent& event,
+                                                   const EventIdentity& identity) {
+  for (const BatchMember& m : event.batch_orders) {
+    if (auto s = AddMember(event.batch_id, m); !s) return s.error();
+  }
+  std::vector<BatchMember> targets = event.batch_orders;
+  if (targets.empty()) {
+    auto members = Members(event.batch_id);
+    if (!members) return members.error();
+    targets = std::move(members).value();
+  }
+  for (BatchMember& t : targets) {  // listed without a weight: the weight on record
+    if (!t.weight_g) {
+      auto members = Members(event.batch_id);
+      if (!members) return members.error();
+      for (const BatchMember& m : members.value())
+        if (m.order_id == t.order_id) t.weight_g = m.weight_g;
+    }
+  }
+  const std::string content = CanonicalContent(event, false);
+  Claim anchor{[&](const std::string& key) -> Result<bool> {
+                 Statement q(insert_anchor_.get());
+                 q.Text(1, key).Text(2, event.batch_id).Text(3, content).Text(4, event.stage);
+                 q.Int(5, ToEpochMs(event.stage_time)).TextOrNull(6, event.station);
+                 q.TextOrNull(7, ToString(event.result));
+                 if (event.material) {
+                   q.Text(8, event.material->type).Real(9, event.material->used_g);
+                   q.Real(10, event.material->scrap_g).Real(11, event.material->recovered_g);
+                 }
+                 q.Int(12, static_cast<std::int64_t>(targets.size()));
+                 if (int rc = q.Step(); rc != SQLITE_DONE)
+                   return db_.SqlError(rc, "recording the batch event");
+                 return sqlite3_changes(db_.handle()) > 0;
+               },
+               [&](const std::string& key) -> Result<std::string> {
+                 Statement q(anchor_content_.get());
+                 q.Text(1, key);
+                 int rc = q.Step();
+                 if (rc == SQLITE_ROW) return q.Text(0);
+                 return db_.SqlError(rc == SQLITE_DONE ? SQLITE_INTERNAL : rc,
+                                     "reading the stored batch event");
+               }};
+  auto claimed = ClaimIdentity(event, identity, anchor);
+  if (!claimed) return claimed.error();
+  if (claimed.value().status == AppendStatus::kDuplicate) return AppendStatus::kDuplicate;
+
+  double total_weight = 0;
+  bool weighed = true;
+  for (const BatchMember& t : targets) {
+    weighed = weighed && t.weight_g.has_value();
+    total_weight += t.weight_g.value_or(0);
+  }
+  weighed = weighed && total_weight > 0;
+  for (const BatchMember& t : targets) {
+    StageEvent each = event;
+    each.order_id = t.order_id;
+    each.event_key = claimed.value().key + "/" + t.order_id;
+    each.batch_orders.clear();
+    const double share = weighed ? *t.weight_g / total_weight : 1.0 / static_cast<double>(targets.size());
+    if (each.material) {
+      each.material->used_g *= share;
+      each.material->scrap_g *= share;
+      each.material->recovered_g *= share;
+      each.material_cost *= share;
+    }
+    auto inserted = Insert(each);
+    if (!inserted) return inserted.error();
+  }
+  return claimed.value().status;
+}
+
+Status EventWriter::AddMember(const std::string& batch_id, const BatchMember& member) {
+  Statement q(add_member_.get());
+  q.Text(1, batch_id).Text(2, member.order_id).RealOrNull(3, member.weight_g);
+  if (int rc = q.Step(); rc != SQLITE_DONE) return db_.SqlError(rc, "adding an order to a batch");
+  return Ok{};
+}
+
+Result<std::vector<BatchMember>> EventWriter::Members(const std::string& batch_id) {
+  Statement q(members_.get());
+  q.Text(1, batch_id);
+  std::vector<BatchMember> out;
+  int rc;
+  while ((rc = q.Step()) == SQLITE_ROW) out.push_back({q.Text(0), q.OptReal(1)});
+  if (rc != SQLITE_DONE) return db_.SqlError(rc, "reading a batch's orders");
+  return out;
+}
+
+Result<std::string> EventWriter::StoredContent(const std::string& key) {
+  Statement q(event_by_key_.get());
+  q.Text(1, key);
+  int rc = q.Step();
+  if (rc == SQLITE_ROW) return CanonicalContent(ReadEvent(q, /*with_raw=*/false), false);
+  if (rc != SQLITE_DONE) return db_.SqlError(rc, "reading the stored event");
+  return db_.SqlError(SQLITE_INTERNAL, "event_key conflict without a stored event");
+}
+
+Result<bool> EventWriter::Insert(const StageEvent& event) {
+  {
+    Statement q(insert_event_.get());
+    BindEvent(q, event);
+    int rc = q.Step();
+    if (rc != SQLITE_DONE) return db_.SqlError(rc, "inserting the event");
+  }
+  if (sqlite3_changes(db_.handle()) == 0) return false;
+  if (auto s = UpdateSummary(*this, event, rules_); !s) return s.error();
+  return true;
 }
 
 Result<std::uint64_t> EventWriter::BeginEpoch() {

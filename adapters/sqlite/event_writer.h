@@ -20,6 +20,8 @@
 #pragma once
 
 #include <cstddef>
+#include <functional>
+#include <utility>
 #include <memory>
 #include <optional>
 #include <string>
@@ -39,6 +41,12 @@ class EventWriter final : public SummaryStorage {
                                                      std::size_t max_rejects);
 
   Result<AppendStatus> Append(const StageEvent& event, const EventIdentity& identity);
+  // A device reading's events and its new state, in one transaction.
+  Result<std::vector<AppendStatus>> AppendReading(
+      const std::vector<std::pair<StageEvent, EventIdentity>>& events, const std::string& device,
+      const std::optional<std::string>& state);
+  Result<std::string> DeviceState(const std::string& device);
+  Result<StoredRefs> Lookup(const std::string& id);
   Result<std::uint64_t> BeginEpoch();
   Status AppendReject(const Reject& reject);
   // Takes effect for the next Append; records the rules for the CLI then.
@@ -54,11 +62,26 @@ class EventWriter final : public SummaryStorage {
 
  private:
   EventWriter(Database& db, Settings& settings, Rules rules, std::size_t max_rejects);
-  Result<AppendStatus> AppendInTransaction(const StageEvent& event, const EventIdentity& identity);
+  // How an identity is claimed: inserting the event under a key, or a batch
+  // event's anchor row; and the content stored under a taken key.
+  struct Claim {
+    std::function<Result<bool>(const std::string& key)> insert;  // false: key taken
+    std::function<Result<std::string>(const std::string& key)> content;
+  };
+  struct Claimed {
+    AppendStatus status;
+    std::string key;  // the key it was stored under ("" for a duplicate)
+  };
+  Result<AppendStatus> AppendOne(const StageEvent& event, const EventIdentity& identity);
+  Result<AppendStatus> AppendBatchEvent(const StageEvent& event, const EventIdentity& identity);
+  Result<Claimed> ClaimIdentity(const StageEvent& event, const EventIdentity& identity,
+                                const Claim& claim);
+  Status ExtendTail(const EventIdentity& identity);
+  Result<std::string> StoredContent(const std::string& key);
   // Inserts the event and updates its summary; false when its key exists.
   Result<bool> Insert(const StageEvent& event);
-  Result<AppendStatus> AppendWithEventId(const StageEvent& event, const EventIdentity& identity);
-  Result<AppendStatus> AppendDelivery(const StageEvent& event, const EventIdentity& identity);
+  Status AddMember(const std::string& batch_id, const BatchMember& member);
+  Result<std::vector<BatchMember>> Members(const std::string& batch_id);
   Status AppendRejectInTransaction(const Reject& reject);
   Status RebuildAll(const std::string& version, const StoreProgressHandler& progress);
   Result<std::vector<std::string>> AllOrderIds();
@@ -71,7 +94,8 @@ class EventWriter final : public SummaryStorage {
   std::size_t max_rejects_;
   StmtPtr begin_, commit_, insert_event_, order_events_, find_order_, upsert_order_,
       update_order_, insert_reject_, bump_rejects_, trim_rejects_, order_ids_, event_by_key_,
-      find_tail_, match_tail_, insert_tail_, trim_tail_;
+      find_tail_, match_tail_, insert_tail_, trim_tail_, add_member_, members_, insert_anchor_,
+      anchor_content_, get_device_state_, put_device_state_;
 };
 
 }  // namespace floortrack::sqlite

@@ -10,10 +10,11 @@ void BindEvent(Statement& q, const StageEvent& e) {
   q.TextOrNull(13, e.reason);
   if (e.material) {
     q.TextOrNull(14, e.material->type).Real(15, e.material->used_g).Real(16, e.material->scrap_g);
+    q.Real(25, e.material->recovered_g);
   }
   q.Real(17, e.material_cost).RealOrNull(18, e.value).TextOrNull(19, e.currency);
   q.TextOrNull(20, e.customer_id).TextOrNull(21, e.product).BoolOrNull(22, e.personalized);
-  q.TimeOrNull(23, e.promised_at).Blob(24, e.raw_payload);
+  q.TimeOrNull(23, e.promised_at).TextOrNull(24, e.batch_id).Blob(26, e.raw_payload);
 }
 
 StageEvent ReadEvent(const Statement& q, bool with_raw) {
@@ -31,7 +32,7 @@ StageEvent ReadEvent(const Statement& q, bool with_raw) {
   e.result = StageResultFromString(q.Text(10));
   e.defect = q.Text(11);
   e.reason = q.Text(12);
-  if (!q.IsNull(14)) e.material = Material{q.Text(13), q.Real(14), q.Real(15)};
+  if (!q.IsNull(14)) e.material = Material{q.Text(13), q.Real(14), q.Real(15), q.Real(24)};
   e.material_cost = q.Real(16);
   e.value = q.OptReal(17);
   e.currency = q.Text(18);
@@ -39,6 +40,7 @@ StageEvent ReadEvent(const Statement& q, bool with_raw) {
   e.product = q.Text(20);
   e.personalized = q.OptBool(21);
   e.promised_at = q.OptTime(22);
+  e.batch_id = q.Text(23);
   if (with_raw) e.raw_payload = q.Blob(kEventRawColumn);
   return e;
 }

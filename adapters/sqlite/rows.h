@@ -23,7 +23,8 @@
 #define FT_EVENT_COLUMNS                                                                    \
   "event_key, order_id, stage, stage_ms, received_ms, device_ms, time_source, topic, "      \
   "station, operator, result, defect, reason, material_type, used_g, scrap_g, "             \
-  "material_cost, value, currency, customer_id, product, personalized, promised_ms"
+  "material_cost, value, currency, customer_id, product, personalized, promised_ms, "       \
+  "batch_id, recovered_g"
 
 #define FT_ORDER_COLUMNS                                                                    \
   "order_id, confirmed_ms, shipped_ms, current_stage, current_stage_ms, last_received_ms, " \
@@ -42,9 +43,9 @@
 
 namespace floortrack::sqlite {
 
-inline constexpr int kEventRawColumn = 23;  // in "SELECT FT_EVENT_COLUMNS, raw"
+inline constexpr int kEventRawColumn = 25;  // in "SELECT FT_EVENT_COLUMNS, raw"
 
-// Binds ?1..?24 (FT_EVENT_COLUMNS, then raw).
+// Binds ?1..?26 (FT_EVENT_COLUMNS, then raw).
 void BindEvent(Statement& q, const StageEvent& e);
 StageEvent ReadEvent(const Statement& q, bool with_raw);
 

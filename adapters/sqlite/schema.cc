@@ -94,6 +94,41 @@ CREATE TABLE delivery_tail(
 CREATE INDEX delivery_tail_by_fingerprint ON delivery_tail(fingerprint);
 )sql";
 
+// Step 4: batches (build plates, casting trees), recovered metal, and the
+// saved state of devices that speak their own format.
+constexpr const char* kSchema4Sql = R"sql(
+ALTER TABLE events ADD COLUMN batch_id TEXT;
+ALTER TABLE events ADD COLUMN recovered_g REAL;
+CREATE INDEX events_by_batch ON events(batch_id) WHERE batch_id IS NOT NULL;
+DROP INDEX IF EXISTS events_material;
+CREATE INDEX events_material ON events(stage_ms, material_type, used_g, scrap_g, recovered_g,
+                                       material_cost) WHERE used_g IS NOT NULL;
+CREATE TABLE batch_members(
+  batch_id TEXT NOT NULL,
+  order_id TEXT NOT NULL,
+  weight_g REAL,
+  PRIMARY KEY(batch_id, order_id)) WITHOUT ROWID;
+CREATE INDEX batch_members_by_order ON batch_members(order_id);
+CREATE TABLE batch_events(
+  event_key TEXT NOT NULL PRIMARY KEY,
+  batch_id TEXT NOT NULL,
+  content TEXT NOT NULL,
+  stage TEXT NOT NULL,
+  stage_ms INTEGER NOT NULL,
+  station TEXT,
+  result TEXT,
+  material_type TEXT,
+  used_g REAL,
+  scrap_g REAL,
+  recovered_g REAL,
+  orders INTEGER NOT NULL) WITHOUT ROWID;
+CREATE INDEX batch_events_by_batch ON batch_events(batch_id, stage_ms);
+CREATE TABLE device_state(
+  device TEXT NOT NULL PRIMARY KEY,
+  state TEXT NOT NULL,
+  updated_ms INTEGER NOT NULL) WITHOUT ROWID;
+)sql";
+
 struct Step {
   int version;       // the version this step produces
   const char* what;  // for progress and errors
@@ -104,6 +139,7 @@ constexpr Step kSteps[] = {
     {1, "events, orders, rejects and counters", kSchema1Sql},
     {2, "settings table and material index", kSchema2Sql},
     {3, "redelivery tail", kSchema3Sql},
+    {4, "batches, recovered metal, device state", kSchema4Sql},
 };
 static_assert(sizeof(kSteps) / sizeof(kSteps[0]) == kStoreSchemaVersion,
               "one migration step per schema version");

@@ -52,6 +52,30 @@ class FakeStore final : public EventStore {
     last_rules = rules;
   }
   Result<std::uint64_t> BeginEpoch() override { return ++epoch; }
+  Result<std::vector<AppendStatus>> AppendReading(
+      const std::vector<std::pair<StageEvent, EventIdentity>>& reading, const std::string& device,
+      const std::optional<std::string>& state) override {
+    std::vector<AppendStatus> out;
+    for (const auto& [e, id] : reading) {
+      auto r = Append(e, id);
+      if (!r) return r.error();
+      out.push_back(r.value());
+    }
+    if (state) device_states[device] = *state;
+    return out;
+  }
+  Result<std::string> DeviceState(const std::string& device) override {
+    auto it = device_states.find(device);
+    return it == device_states.end() ? std::string() : it->second;
+  }
+  Result<StoredRefs> Lookup(const std::string& id) override {
+    StoredRefs refs;
+    for (const auto& [key, e] : events) refs.order_known = refs.order_known || e.order_id == id;
+    refs.batch_members = batches.count(id) ? batches.at(id).size() : 0;
+    return refs;
+  }
+  std::map<std::string, std::string> device_states;
+  std::map<std::string, std::vector<std::string>> batches;
 
   std::map<std::string, StageEvent> events;
   std::vector<Reject> rejects;
