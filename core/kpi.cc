@@ -171,6 +171,16 @@ KpiReport KpiAccumulator::Finish(const MaterialTotals& material) {
 
   if (material.used_g != 0) {
     report.material_yield_pct = 100.0 * (material.used_g - material.scrap_g) / material.used_g;
+    report.material_loss_pct =
+        100.0 * (material.scrap_g - material.recovered_g) / material.used_g;
+  }
+  for (const auto& [type, sums] : material.by_type) {
+    MaterialKpis& m = report.materials[type];
+    m.sums = sums;
+    if (sums.used_g != 0) {
+      m.yield_pct = 100.0 * (sums.used_g - sums.scrap_g) / sums.used_g;
+      m.loss_pct = 100.0 * (sums.scrap_g - sums.recovered_g) / sums.used_g;
+    }
   }
   const std::size_t currencies = by_currency_.size() - by_currency_.count("");
   if (currencies <= 1) {

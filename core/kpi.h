@@ -51,9 +51,26 @@ struct Window {
   bool Before(TimePoint t) const { return !until || t < *until; }  // t < until
 };
 
+// Material of one type (or of all) over the events in a window.
+struct MaterialSums {
+  double used_g = 0;
+  double scrap_g = 0;
+  double recovered_g = 0;  // the part of scrap_g returned to stock
+  double cost = 0;         // material_cost as priced at ingest
+};
+
 struct MaterialTotals {
   double used_g = 0;
   double scrap_g = 0;
+  double recovered_g = 0;
+  std::map<std::string, MaterialSums> by_type;  // filled by stores that can; may be empty
+};
+
+// One material type's figures in the KPI report.
+struct MaterialKpis {
+  MaterialSums sums;
+  std::optional<double> yield_pct;  // 100 * (used - scrap) / used
+  std::optional<double> loss_pct;   // 100 * (scrap - recovered) / used
 };
 
 struct TurnaroundStats {
@@ -75,6 +92,9 @@ struct KpiReport {
   std::size_t open = 0;
   TurnaroundStats turnaround;
   std::optional<double> material_yield_pct;
+  // 100 * (scrap - recovered) / used: material lost for good (docs/kpi.md).
+  std::optional<double> material_loss_pct;
+  std::map<std::string, MaterialKpis> materials;  // per material type
   std::optional<double> material_cost_pct;
   std::optional<double> order_accuracy_pct;
   std::optional<double> first_pass_yield_pct;

@@ -94,6 +94,14 @@ json KpiJson(const KpiReport& r) {
       {"repeat_customer_pct", OptionalNumber(r.repeat_customer_pct)},
       {"orders_excluded_currency", r.orders_excluded_currency},
   };
+  j["material_loss_pct"] = OptionalNumber(r.material_loss_pct);
+  json materials = json::object();
+  for (const auto& [type, m] : r.materials) {
+    materials[type] = {{"used_g", m.sums.used_g},          {"scrap_g", m.sums.scrap_g},
+                       {"recovered_g", m.sums.recovered_g}, {"yield_pct", OptionalNumber(m.yield_pct)},
+                       {"loss_pct", OptionalNumber(m.loss_pct)}, {"cost", m.sums.cost}};
+  }
+  j["materials"] = std::move(materials);
   if (!r.money_by_currency.empty()) {
     json by = json::object();
     for (const auto& [code, money] : r.money_by_currency) by[code] = MoneyJson(money);
@@ -114,6 +122,7 @@ std::string KpiTable(const KpiReport& r) {
       << Fixed(t.p50) << "  p90 " << Fixed(t.p90) << "  p95 " << Fixed(t.p95) << "  max "
       << Fixed(t.max) << "\n"
       << "material yield       " << Fixed(r.material_yield_pct, " %") << "\n"
+      << "material loss        " << Fixed(r.material_loss_pct, " % (scrap not recovered)") << "\n"
       << "material cost        " << Fixed(r.material_cost_pct, " % of revenue") << "\n"
       << "order accuracy       " << Fixed(r.order_accuracy_pct, " %") << "\n"
       << "first-pass yield     " << Fixed(r.first_pass_yield_pct, " %") << "\n"
@@ -153,7 +162,9 @@ json StatusJson(const OrderSummary& o, const std::vector<StageEvent>& timeline, 
     if (e.material)
       j["material"] = {{"type", e.material->type},
                        {"used_g", e.material->used_g},
-                       {"scrap_g", e.material->scrap_g}};
+                       {"scrap_g", e.material->scrap_g},
+                       {"recovered_g", e.material->recovered_g}};
+    if (!e.batch_id.empty()) j["batch_id"] = e.batch_id;
     events.push_back(std::move(j));
   }
   auto [label, hours] = Duration(o, now);

@@ -28,11 +28,14 @@ constexpr const char* kOrdersForKpiSql =
 // With no `since` nearly every order is relevant: one sequential scan beats
 // index ranges with a table lookup per row. The KpiAccumulator ignores the rest.
 constexpr const char* kAllOrdersSql = "SELECT " FT_KPI_COLUMNS " FROM orders";
-// Index-only on events_material (covering).
+// Per material type, index-only on events_material (covering); the totals
+// are the sums of the rows.
 constexpr const char* kMaterialSql =
-    "SELECT COALESCE(SUM(used_g), 0), COALESCE(SUM(scrap_g), 0) FROM events "
-    "WHERE used_g IS NOT NULL AND stage_ms >= ?1 AND stage_ms < ?2";
-// All time: the order summaries already hold each order's material sums.
+    "SELECT material_type, SUM(used_g), SUM(scrap_g), COALESCE(SUM(recovered_g), 0), "
+    "SUM(material_cost) FROM events "
+    "WHERE used_g IS NOT NULL AND stage_ms >= ?1 AND stage_ms < ?2 GROUP BY material_type";
+// All time, used and scrap as 0.1.0 summed them (from the order summaries,
+// in their order), so all-time yield keeps its value to the last bit.
 constexpr const char* kAllMaterialSql =
     "SELECT COALESCE(SUM(used_g), 0), COALESCE(SUM(scrap_g), 0) FROM orders";
 // ?1 = since, ?2 = limit (-1 = none).
@@ -129,12 +132,25 @@ Status OrderReader::VisitOrdersForKpi(const Window& window,
 
 Result<MaterialTotals> OrderReader::MaterialInWindow(const Window& window) {
   return NoThrow([&]() -> Result<MaterialTotals> {
-    const bool all_time = !window.since && !window.until;
-    Statement q(all_time ? all_material_.get() : material_.get());
-    if (!all_time) q.Int(1, SinceMs(window.since)).Int(2, UntilMs(window.until));
-    int rc = q.Step();
-    if (rc != SQLITE_ROW) return db_.SqlError(rc, "summing material");
-    return MaterialTotals{q.Real(0), q.Real(1)};
+    Statement q(material_.get());
+    q.Int(1, SinceMs(window.since)).Int(2, UntilMs(window.until));
+    MaterialTotals totals;
+    int rc;
+    while ((rc = q.Step()) == SQLITE_ROW) {
+      MaterialSums sums{q.Real(1), q.Real(2), q.Real(3), q.Real(4)};
+      totals.used_g += sums.used_g;
+      totals.scrap_g += sums.scrap_g;
+      totals.recovered_g += sums.recovered_g;
+      totals.by_type[q.Text(0)] = sums;
+    }
+    if (rc != SQLITE_DONE) return db_.SqlError(rc, "summing material");
+    if (!window.since && !window.until) {
+      Statement all(all_material_.get());
+      if (int rc2 = all.Step(); rc2 != SQLITE_ROW) return db_.SqlError(rc2, "summing material");
+      totals.used_g = all.Real(0);
+      totals.scrap_g = all.Real(1);
+    }
+    return totals;
   });
 }
 

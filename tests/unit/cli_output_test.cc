@@ -33,7 +33,9 @@ const std::set<std::string> kKpiKeys = {"window",
                                         "aov",
                                         "personalization_pct",
                                         "repeat_customer_pct",
-                                        "orders_excluded_currency"};
+                                        "orders_excluded_currency",
+                                        "material_loss_pct",
+                                        "materials"};
 
 TEST_CASE("KpiJson for one currency: the figures as before plus orders_excluded_currency 0") {
   KpiReport r;
@@ -45,6 +47,23 @@ TEST_CASE("KpiJson for one currency: the figures as before plus orders_excluded_
   CHECK(j["aov"] == 162.5);
   CHECK(j["material_cost_pct"] == 3.75);
   CHECK(j["orders_excluded_currency"] == 0);
+}
+
+TEST_CASE("KpiJson materials: per type, new top-level keys, existing ones unchanged") {
+  MaterialTotals material{100, 30, 18, {}};
+  material.by_type["silver-925"] = MaterialSums{80, 20, 18, 72};
+  material.by_type["castable-resin"] = MaterialSums{20, 10, 0, 6};
+  const KpiReport r = ComputeKpis({}, material, Rules{}, Window{});
+  const nlohmann::json j = KpiJson(r);
+  CHECK(j["material_yield_pct"] == doctest::Approx(70.0));    // (100 - 30) / 100
+  CHECK(j["material_loss_pct"] == doctest::Approx(12.0));     // (30 - 18) / 100
+  const auto& silver = j["materials"]["silver-925"];
+  CHECK(silver["used_g"] == 80.0);
+  CHECK(silver["recovered_g"] == 18.0);
+  CHECK(silver["yield_pct"] == doctest::Approx(75.0));        // (80 - 20) / 80
+  CHECK(silver["loss_pct"] == doctest::Approx(2.5));          // (20 - 18) / 80
+  CHECK(silver["cost"] == 72.0);
+  CHECK(j["materials"]["castable-resin"]["loss_pct"] == doctest::Approx(50.0));  // 10 / 20
 }
 
 TEST_CASE("KpiJson with several currencies: null money KPIs and money_by_currency") {

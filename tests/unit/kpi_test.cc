@@ -178,7 +178,7 @@ std::vector<OrderSummary> SampleOrders() {
 TEST_CASE("ComputeKpis on a hand-built set") {
   Rules rules;
   const Window window{H(100), H(200)};
-  const MaterialTotals material{80.0, 6.0};
+  const MaterialTotals material{80.0, 6.0, 0, {}};
   const KpiReport r = ComputeKpis(SampleOrders(), material, rules, window);
 
   REQUIRE(r.window.since.has_value());
@@ -448,7 +448,7 @@ TEST_CASE("ComputeKpis: zero denominators are null") {
   SUBCASE("shipped orders without value: cost share null, accuracy defined") {
     OrderSummary o = Order("X", std::nullopt, 5);
     o.material_cost = 12;
-    const KpiReport r = ComputeKpis({o}, MaterialTotals{10, 10}, rules, Window{H(0), H(10)});
+    const KpiReport r = ComputeKpis({o}, MaterialTotals{10, 10, 0, {}}, rules, Window{H(0), H(10)});
     CHECK(r.shipped == 1);
     CHECK(r.turnaround.count == 0);
     CHECK_FALSE(r.turnaround.mean.has_value());
@@ -561,7 +561,7 @@ TEST_CASE("KpiAccumulator fed one order at a time equals ComputeKpis") {
   orders[0].value = 100;
   orders[3].return_reasons = {"wrong_size"};
   const Window window{H(0), H(35)};
-  const MaterialTotals material{10, 1};
+  const MaterialTotals material{10, 1, 0, {}};
   KpiAccumulator kpis(Rules{}, window);
   for (const OrderSummary& o : orders) kpis.Add(o);
   const KpiReport a = kpis.Finish(material);

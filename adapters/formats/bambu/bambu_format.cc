@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "core/topic.h"
 
@@ -17,6 +18,7 @@ using nlohmann::json;
 
 constexpr std::size_t kMaxString = 256;  // the canonical event's string limit
 constexpr std::size_t kMaxSerial = 64;
+constexpr std::size_t kRecent = 32;  // messages remembered to recognise a replay
 constexpr std::int64_t kCancelledPrintError = 50348044;  // 0x0300400C: the user stopped the print
 
 Error Invalid(std::string message) {
@@ -139,7 +141,26 @@ struct PrinterState {
   std::string job_name;
   std::string job_task;
   std::string fault;
+  // Fingerprints of the last kRecent reports, oldest first.
+  std::vector<std::string> recent;
 };
+
+// FNV-1a over the topic and the payload, as 16 hex digits.
+std::string Fingerprint(std::string_view topic, std::string_view payload) {
+  std::uint64_t h = 14695981039346656037ull;
+  auto mix = [&h](std::string_view bytes) {
+    for (unsigned char c : bytes) {
+      h ^= c;
+      h *= 1099511628211ull;
+    }
+  };
+  mix(topic);
+  mix(std::string_view("\0", 1));
+  mix(payload);
+  char buf[17];
+  std::snprintf(buf, sizeof buf, "%016" PRIx64, h);
+  return buf;
+}
 
 std::string Str(const json& j, const char* key) {
   auto it = j.find(key);
@@ -164,6 +185,9 @@ PrinterState LoadState(std::string_view text) {
   s.job_name = Str(j, "job_name");
   s.job_task = Str(j, "job_task");
   s.fault = Str(j, "fault");
+  if (auto it = j.find("recent"); it != j.end() && it->is_array())
+    for (const json& fp : *it)
+      if (fp.is_string()) s.recent.push_back(fp.get<std::string>());
   return s;
 }
 
@@ -179,6 +203,7 @@ std::string SaveState(const PrinterState& s) {
   j["job_name"] = s.job_name;
   j["job_task"] = s.job_task;
   j["fault"] = s.fault;
+  j["recent"] = s.recent;
   return j.dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
@@ -331,7 +356,17 @@ Result<DeviceOutput> DecodeReport(const DeviceReading& reading) {
   // echo their request: only push_status describes the printer.
   if (command && *command != "push_status") return unchanged;
 
-  Decoder decoder(reading, *serial, LoadState(reading.state));
+  // A report this printer sent among its last kRecent is a redelivery (the
+  // broker replays what was not acknowledged before a crash, and the state
+  // has moved on since): applying it again could start a finished job anew.
+  PrinterState state = LoadState(reading.state);
+  std::string fingerprint = Fingerprint(reading.topic, reading.payload);
+  for (const std::string& fp : state.recent)
+    if (fp == fingerprint) return unchanged;
+  state.recent.push_back(std::move(fingerprint));
+  if (state.recent.size() > kRecent) state.recent.erase(state.recent.begin());
+
+  Decoder decoder(reading, *serial, std::move(state));
   decoder.Apply(report);
   return std::move(decoder).Output();
 }
