@@ -168,5 +168,11 @@ Result<std::vector<Reject>> SqliteStore::RecentRejects(std::size_t limit) {
 }
 Result<std::uint64_t> SqliteStore::RejectTotal() { return reader_->RejectTotal(); }
 Result<std::uint64_t> SqliteStore::EventCount() { return reader_->EventCount(); }
+Result<BatchView> SqliteStore::FindBatch(const std::string& batch_id) {
+  return reader_->FindBatch(batch_id);
+}
+Result<std::vector<std::string>> SqliteStore::BatchesOfOrder(const std::string& order_id) {
+  return reader_->BatchesOfOrder(order_id);
+}
 
 }  // namespace floortrack

@@ -90,6 +90,8 @@ class SqliteStore final : public EventStore, public OrderHistory {
   Result<std::vector<Reject>> RecentRejects(std::size_t limit) override;
   Result<std::uint64_t> RejectTotal() override;
   Result<std::uint64_t> EventCount() override;
+  Result<BatchView> FindBatch(const std::string& batch_id) override;
+  Result<std::vector<std::string>> BatchesOfOrder(const std::string& order_id) override;
 
  private:
   explicit SqliteStore(std::unique_ptr<sqlite::Database> db);

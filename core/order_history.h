@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "core/batch.h"
 #include "core/kpi.h"
 #include "core/order_summary.h"
 #include "core/reject.h"
@@ -44,6 +45,10 @@ class OrderHistory {
   // All rejects ever counted, including those rotated out of the table.
   virtual Result<std::uint64_t> RejectTotal() = 0;
   virtual Result<std::uint64_t> EventCount() = 0;
+  // The batch's orders and batch-wide events; kNotFound when it has no order.
+  virtual Result<BatchView> FindBatch(const std::string& batch_id) = 0;
+  // The batches an order was in, by batch id.
+  virtual Result<std::vector<std::string>> BatchesOfOrder(const std::string& order_id) = 0;
 };
 
 // VisitOrdersForKpi's orders, collected (for tests and small windows).

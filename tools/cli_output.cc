@@ -144,7 +144,8 @@ std::string KpiTable(const KpiReport& r) {
   return out.str();
 }
 
-json StatusJson(const OrderSummary& o, const std::vector<StageEvent>& timeline, TimePoint now) {
+json StatusJson(const OrderSummary& o, const std::vector<StageEvent>& timeline, TimePoint now,
+                const std::vector<std::string>& batches) {
   json events = json::array();
   for (const StageEvent& e : timeline) {
     json j{{"stage", e.stage},
@@ -175,16 +176,23 @@ json StatusJson(const OrderSummary& o, const std::vector<StageEvent>& timeline, 
               {"shipped_at", OptionalTime(o.shipped_at)},
               {label, hours},
               {"value", OptionalNumber(o.value)},
+              {"batches", batches},
               {"timeline", std::move(events)}};
 }
 
 std::string StatusTable(const OrderSummary& o, const std::vector<StageEvent>& timeline,
-                        TimePoint now) {
+                        TimePoint now, const std::vector<std::string>& batches) {
   std::ostringstream out;
   auto [label, hours] = Duration(o, now);
   out << "order " << o.order_id << (o.confirmed_at ? "" : " (unconfirmed)") << "\n"
       << "current stage: " << o.current_stage << "\n"
-      << (o.shipped_at ? "turnaround: " : "age: ") << Fixed(hours, " h") << "\n\n";
+      << (o.shipped_at ? "turnaround: " : "age: ") << Fixed(hours, " h") << "\n";
+  if (!batches.empty()) {
+    out << "batches:";
+    for (const std::string& b : batches) out << " " << b;
+    out << "\n";
+  }
+  out << "\n";
   char line[512];
   std::snprintf(line, sizeof line, "%-14s %-24s %-24s %-16s %s\n", "STAGE", "STAGE TIME",
                 "RECEIVED", "STATION", "RESULT");
@@ -204,6 +212,61 @@ std::string StatusTable(const OrderSummary& o, const std::vector<StageEvent>& ti
                   FormatRfc3339(e.stage_time).c_str(), FormatRfc3339(e.received_at).c_str(),
                   e.station.empty() ? "-" : e.station.c_str());
     out << line << (result.empty() ? "-" : result) << "\n";
+  }
+  return out.str();
+}
+
+json BatchJson(const BatchView& b) {
+  json members = json::array();
+  for (const BatchMemberView& m : b.members)
+    members.push_back({{"order_id", m.order_id},
+                       {"weight_g", OptionalNumber(m.weight_g)},
+                       {"current_stage", m.current_stage}});
+  json events = json::array();
+  for (const BatchEventView& e : b.events) {
+    json j{{"stage", e.stage},
+           {"stage_time", FormatRfc3339(e.stage_time)},
+           {"station", e.station},
+           {"result", ToString(e.result)},
+           {"orders", e.orders}};
+    if (e.material)
+      j["material"] = {{"type", e.material->type},
+                       {"used_g", e.material->used_g},
+                       {"scrap_g", e.material->scrap_g},
+                       {"recovered_g", e.material->recovered_g}};
+    events.push_back(std::move(j));
+  }
+  return json{{"batch_id", b.batch_id}, {"orders", std::move(members)}, {"events", std::move(events)}};
+}
+
+std::string BatchTable(const BatchView& b) {
+  std::ostringstream out;
+  out << "batch " << b.batch_id << ": " << b.members.size() << " orders\n\n";
+  char line[512];
+  std::snprintf(line, sizeof line, "%-20s %10s  %s\n", "ORDER", "WEIGHT G", "CURRENT STAGE");
+  out << line;
+  for (const BatchMemberView& m : b.members) {
+    std::snprintf(line, sizeof line, "%-20s %10s  %s\n", m.order_id.c_str(),
+                  m.weight_g ? Fixed(m.weight_g, "").c_str() : "-",
+                  m.current_stage.empty() ? "-" : m.current_stage.c_str());
+    out << line;
+  }
+  out << "\n";
+  std::snprintf(line, sizeof line, "%-14s %-24s %-16s %-6s %s\n", "STAGE", "STAGE TIME", "STATION",
+                "RESULT", "MATERIAL (used / scrap / recovered g)");
+  out << line;
+  for (const BatchEventView& e : b.events) {
+    std::string material = "-";
+    if (e.material) {
+      char m[160];
+      std::snprintf(m, sizeof m, "%s %.2f / %.2f / %.2f", e.material->type.c_str(),
+                    e.material->used_g, e.material->scrap_g, e.material->recovered_g);
+      material = m;
+    }
+    std::snprintf(line, sizeof line, "%-14s %-24s %-16s %-6s ", e.stage.c_str(),
+                  FormatRfc3339(e.stage_time).c_str(), e.station.empty() ? "-" : e.station.c_str(),
+                  ToString(e.result)[0] ? ToString(e.result) : "-");
+    out << line << material << "\n";
   }
   return out.str();
 }

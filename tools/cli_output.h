@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "core/batch.h"
 #include "core/kpi.h"
 #include "core/order_summary.h"
 #include "core/reject.h"
@@ -18,10 +19,14 @@ namespace floortrack::cli {
 nlohmann::json KpiJson(const KpiReport& report);
 std::string KpiTable(const KpiReport& report);
 
+// `batches`: the batches the order was in (a build plate, a casting tree).
 nlohmann::json StatusJson(const OrderSummary& order, const std::vector<StageEvent>& timeline,
-                          TimePoint now);
+                          TimePoint now, const std::vector<std::string>& batches = {});
 std::string StatusTable(const OrderSummary& order, const std::vector<StageEvent>& timeline,
-                        TimePoint now);
+                        TimePoint now, const std::vector<std::string>& batches = {});
+
+nlohmann::json BatchJson(const BatchView& batch);
+std::string BatchTable(const BatchView& batch);
 
 nlohmann::json OrdersJson(const std::vector<OrderSummary>& orders, TimePoint now);
 std::string OrdersTable(const std::vector<OrderSummary>& orders, TimePoint now);

@@ -92,10 +92,24 @@ int RunStatus(OrderHistory& h, const Options& o, TimePoint now) {
   if (!order) return Fail(order.error().message);
   auto timeline = h.OrderEvents(o.order_id);
   if (!timeline) return Fail(timeline.error().message);
+  auto batches = h.BatchesOfOrder(o.order_id);
+  if (!batches) return Fail(batches.error().message);
   if (o.json)
-    Print(StatusJson(order.value(), timeline.value(), now));
+    Print(StatusJson(order.value(), timeline.value(), now, batches.value()));
   else
-    std::cout << StatusTable(order.value(), timeline.value(), now);
+    std::cout << StatusTable(order.value(), timeline.value(), now, batches.value());
+  return kExitOk;
+}
+
+int RunBatch(OrderHistory& h, const Options& o) {
+  auto batch = h.FindBatch(o.order_id);
+  if (!batch && batch.error().kind == ErrorKind::kNotFound)
+    return Fail("unknown batch '" + o.order_id + "'");
+  if (!batch) return Fail(batch.error().message);
+  if (o.json)
+    Print(BatchJson(batch.value()));
+  else
+    std::cout << BatchTable(batch.value());
   return kExitOk;
 }
 
@@ -142,6 +156,9 @@ int Main(int argc, char** argv) {
   auto* status = app.add_subcommand("status", "print one order's timeline");
   status->add_option("ORDER", o.order_id, "order id")->required();
   AddJson(status, o);
+  auto* batch = app.add_subcommand("batch", "print a batch's orders, stages and material");
+  batch->add_option("BATCH", o.order_id, "batch id (a build plate, a casting tree)")->required();
+  AddJson(batch, o);
   auto* orders = app.add_subcommand("orders", "list orders, most recently active first");
   orders->add_flag("--open", o.open_only, "only orders not yet shipped");
   orders->add_option("--since", o.since, "only orders active since T");
@@ -172,6 +189,7 @@ int Main(int argc, char** argv) {
   TimePoint now = SystemClock().Now();
   if (kpi->parsed()) return RunKpi(history, rules, o, now);
   if (status->parsed()) return RunStatus(history, o, now);
+  if (batch->parsed()) return RunBatch(history, o);
   if (orders->parsed()) return RunOrders(history, o, now);
   return RunRejects(history, o);
 }

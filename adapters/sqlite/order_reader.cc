@@ -51,6 +51,14 @@ constexpr const char* kRecentRejectsSql =
     "SELECT " FT_REJECT_COLUMNS " FROM rejects ORDER BY id DESC LIMIT ?1";
 constexpr const char* kRejectTotalSql = "SELECT value FROM counters WHERE name = 'rejects_total'";
 constexpr const char* kEventCountSql = "SELECT COUNT(*) FROM events";
+constexpr const char* kBatchMembersSql =
+    "SELECT m.order_id, m.weight_g, COALESCE(o.current_stage, '') FROM batch_members m "
+    "LEFT JOIN orders o ON o.order_id = m.order_id WHERE m.batch_id = ?1 ORDER BY m.order_id";
+constexpr const char* kBatchEventsSql =
+    "SELECT stage, stage_ms, station, result, material_type, used_g, scrap_g, recovered_g, orders "
+    "FROM batch_events WHERE batch_id = ?1 ORDER BY stage_ms, event_key";
+constexpr const char* kBatchesOfOrderSql =
+    "SELECT batch_id FROM batch_members WHERE order_id = ?1 ORDER BY batch_id";
 
 std::int64_t SinceMs(const std::optional<TimePoint>& t) { return t ? ToEpochMs(*t) : kMinMs; }
 std::int64_t UntilMs(const std::optional<TimePoint>& t) { return t ? ToEpochMs(*t) : kMaxMs; }
@@ -69,7 +77,8 @@ Result<std::unique_ptr<OrderReader>> OrderReader::Create(Database& db, Rules rul
       {&r->material_, kMaterialSql},              {&r->all_material_, kAllMaterialSql},
       {&r->list_orders_, kListOrdersSql},         {&r->list_open_orders_, kListOpenOrdersSql},
       {&r->recent_rejects_, kRecentRejectsSql},   {&r->reject_total_, kRejectTotalSql},
-      {&r->event_count_, kEventCountSql},
+      {&r->event_count_, kEventCountSql},         {&r->batch_members_, kBatchMembersSql},
+      {&r->batch_events_, kBatchEventsSql},       {&r->batches_of_order_, kBatchesOfOrderSql},
   };
   for (const auto& [slot, sql] : all) {
     if (auto s = db.Prepare(sql, *slot); !s) return s.error();
@@ -193,6 +202,48 @@ Result<std::uint64_t> OrderReader::RejectTotal() {
 
 Result<std::uint64_t> OrderReader::EventCount() {
   return Count(event_count_.get(), "counting events");
+}
+
+Result<BatchView> OrderReader::FindBatch(const std::string& batch_id) {
+  return NoThrow([&]() -> Result<BatchView> {
+    BatchView view;
+    view.batch_id = batch_id;
+    {
+      Statement q(batch_members_.get());
+      q.Text(1, batch_id);
+      int rc;
+      while ((rc = q.Step()) == SQLITE_ROW) view.members.push_back({q.Text(0), q.OptReal(1), q.Text(2)});
+      if (rc != SQLITE_DONE) return db_.SqlError(rc, "reading the batch's orders");
+    }
+    if (view.members.empty()) return MakeError(ErrorKind::kNotFound, "no batch " + batch_id);
+    Statement q(batch_events_.get());
+    q.Text(1, batch_id);
+    int rc;
+    while ((rc = q.Step()) == SQLITE_ROW) {
+      BatchEventView e;
+      e.stage = q.Text(0);
+      e.stage_time = q.Time(1);
+      e.station = q.Text(2);
+      e.result = StageResultFromString(q.Text(3));
+      if (!q.IsNull(5)) e.material = Material{q.Text(4), q.Real(5), q.Real(6), q.Real(7)};
+      e.orders = static_cast<std::size_t>(q.Int(8));
+      view.events.push_back(std::move(e));
+    }
+    if (rc != SQLITE_DONE) return db_.SqlError(rc, "reading the batch's events");
+    return view;
+  });
+}
+
+Result<std::vector<std::string>> OrderReader::BatchesOfOrder(const std::string& order_id) {
+  return NoThrow([&]() -> Result<std::vector<std::string>> {
+    Statement q(batches_of_order_.get());
+    q.Text(1, order_id);
+    std::vector<std::string> out;
+    int rc;
+    while ((rc = q.Step()) == SQLITE_ROW) out.push_back(q.Text(0));
+    if (rc != SQLITE_DONE) return db_.SqlError(rc, "reading the order's batches");
+    return out;
+  });
 }
 
 }  // namespace floortrack::sqlite
