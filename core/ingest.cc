@@ -2,17 +2,43 @@
 
 #include <utility>
 
+#include "core/topic.h"
 #include "core/validation.h"
 
 namespace floortrack {
 
 Ingest::Ingest(const PayloadDecoder& decoder, EventStore& store, const Clock& clock,
                KeyDeriver derive_key, Rules rules)
-    : decoder_(decoder), store_(store), clock_(clock), derive_key_(derive_key), rules_(std::move(rules)) {}
+    : decoder_(decoder), store_(store), clock_(clock), derive_key_(derive_key) {
+  UseRules(std::move(rules));
+}
 
 void Ingest::SetRules(Rules rules) {
   store_.SetRules(rules);
+  UseRules(std::move(rules));
+}
+
+void Ingest::UseRules(Rules rules) {
   rules_ = std::move(rules);
+  job_parsers_.clear();
+  for (const Source& source : rules_.sources)
+    job_parsers_.emplace_back(source.orders_from_job, source.batch_from_job);
+}
+
+const Source* Ingest::SourceOf(std::string_view topic) const {
+  for (const Source& source : rules_.sources)
+    for (const std::string& filter : source.topics)
+      if (TopicMatches(filter, topic)) return &source;
+  return nullptr;
+}
+
+std::optional<std::string> Ingest::CheckPayload(std::string_view payload) const {
+  const Limits& limits = rules_.limits;
+  if (payload.size() > limits.max_payload_bytes)
+    return "payload of " + std::to_string(payload.size()) + " bytes exceeds the limit of " +
+           std::to_string(limits.max_payload_bytes);
+  if (!IsValidUtf8(payload)) return "payload is not valid UTF-8";
+  return std::nullopt;
 }
 
 Result<IngestOutcome> Ingest::OnMessage(std::string_view topic, std::string_view payload) {
@@ -30,13 +56,10 @@ Result<IngestOutcome> Ingest::OnMessage(std::string_view topic, std::string_view
     epoch_connection_ = mark.connection;
   }
   const TimePoint received_at = clock_.Now();
-  const Limits& limits = rules_.limits;
-  if (payload.size() > limits.max_payload_bytes)
-    return StoreReject(topic, payload, received_at,
-                       "payload of " + std::to_string(payload.size()) + " bytes exceeds the limit of " +
-                           std::to_string(limits.max_payload_bytes));
-  if (!IsValidUtf8(payload)) return StoreReject(topic, payload, received_at, "payload is not valid UTF-8");
-  auto fields = decoder_.Decode(payload, limits);
+  if (auto bad = CheckPayload(payload)) return StoreReject(topic, payload, received_at, *bad);
+  if (const Source* source = SourceOf(topic); source && source->format != "canonical")
+    return OnDeviceMessage(*source, topic, payload, received_at, mark);
+  auto fields = decoder_.Decode(payload, rules_.limits);
   if (!fields) return StoreReject(topic, payload, received_at, fields.error().message);
   auto event = Validate(std::move(fields).value(), {topic, payload, received_at}, rules_);
   if (!event) return StoreReject(topic, payload, received_at, event.error().message);

@@ -9,13 +9,17 @@
 #pragma once
 
 #include <atomic>
+#include <optional>
+#include <vector>
 #include <cstdint>
 #include <string>
 #include <string_view>
 
 #include "core/clock.h"
 #include "core/event_identity.h"
+#include "core/device_format.h"
 #include "core/event_store.h"
+#include "core/job_name.h"
 #include "core/payload_decoder.h"
 #include "core/result.h"
 #include "core/rules.h"
@@ -66,10 +70,26 @@ class Ingest {
 
   // Takes effect for the next message. Same thread as OnMessage.
   void SetRules(Rules rules);
+  // How device formats are found by name (adapters/formats/registry.h);
+  // without it, messages of a device source are rejected.
+  using FormatLookup = const DeviceFormat* (*)(std::string_view name);
+  void SetDeviceFormats(FormatLookup lookup) { formats_ = lookup; }
   const IngestCounters& counters() const { return counters_; }
 
  private:
+  void UseRules(Rules rules);  // rules_ and what is compiled from them
   EventIdentity Identify(StageEvent& event, const DeliveryMark& mark);
+  // Pre-checks (size, UTF-8) shared by both paths; a reason when they fail.
+  std::optional<std::string> CheckPayload(std::string_view payload) const;
+  const Source* SourceOf(std::string_view topic) const;
+  // A message of a device source (core/device_ingest.cc).
+  Result<IngestOutcome> OnDeviceMessage(const Source& source, std::string_view topic,
+                                        std::string_view payload, TimePoint received_at,
+                                        const DeliveryMark& mark);
+  // The events of one DeviceEvent, with the orders or batch its job name or
+  // scanned code names; a reject reason when it names none.
+  Result<std::vector<EventFields>> Target(const Source& source, const DeviceEvent& event,
+                                          std::string& reject);
   Result<IngestOutcome> StoreReject(std::string_view topic, std::string_view payload,
                                     TimePoint received_at, std::string reason);
 
@@ -79,6 +99,8 @@ class Ingest {
   KeyDeriver derive_key_;
   Rules rules_;
   IngestCounters counters_;
+  FormatLookup formats_ = nullptr;
+  std::vector<JobNameParser> job_parsers_;  // one per rules_.sources entry
   std::uint64_t epoch_ = 0;  // the store's epoch for the current connection; 0 = none yet
   std::uint64_t epoch_connection_ = 0;
   std::uint64_t unmarked_sequence_ = 0;
