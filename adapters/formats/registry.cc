@@ -1,7 +1,10 @@
 #include "adapters/formats/registry.h"
 
+#include "adapters/formats/bambu/bambu_format.h"
 #include "adapters/formats/moonraker/moonraker_format.h"
 #include "adapters/formats/octoprint/octoprint_format.h"
+#include "adapters/formats/scan/scan_format.h"
+#include "adapters/formats/sdcp/sdcp_format.h"
 
 namespace floortrack {
 namespace {
@@ -10,7 +13,9 @@ namespace {
 constexpr const DeviceFormat& (*kFormats[])() = {
     &OctoPrintFormat,
     &MoonrakerFormat,
-    // bambu, sdcp, scan: one line each, e.g. &BambuFormat,
+    &BambuFormat,
+    &SdcpFormat,
+    &ScanFormat,
 };
 
 }  // namespace

@@ -178,7 +178,8 @@ PrinterState LoadState(std::string_view text) {
   s.subtask_name = Str(j, "subtask_name");
   s.gcode_file = Str(j, "gcode_file");
   s.task_id = Str(j, "task_id");
-  if (auto it = j.find("job"); it != j.end() && it->is_number_integer()) s.job = it->get<std::int64_t>();
+  if (auto it = j.find("job"); it != j.end() && it->is_number_integer())
+    s.job = it->get<std::int64_t>();
   if (auto it = j.find("printing"); it != j.end() && it->is_boolean()) s.printing = it->get<bool>();
   if (auto it = j.find("start_pending"); it != j.end() && it->is_boolean())
     s.start_pending = it->get<bool>();
@@ -325,8 +326,7 @@ class Decoder {
 
 Result<DeviceOutput> DecodeReport(const DeviceReading& reading) {
   auto serial = SerialOf(reading.topic);
-  if (!serial)
-    return Invalid("topic '" + Shown(reading.topic) + "' is not device/<serial>/report");
+  if (!serial) return Invalid("topic '" + Shown(reading.topic) + "' is not device/<serial>/report");
   // nlohmann's lexer takes a NUL byte for the end of input.
   if (auto nul = reading.payload.find('\0'); nul != std::string_view::npos)
     return Invalid("not valid JSON (NUL byte at " + std::to_string(nul) + ")");
@@ -371,16 +371,25 @@ Result<DeviceOutput> DecodeReport(const DeviceReading& reading) {
   return std::move(decoder).Output();
 }
 
+class Format final : public DeviceFormat {
+ public:
+  std::string_view name() const override { return "bambu"; }
+  Result<DeviceOutput> Decode(const DeviceReading& reading) const noexcept override {
+    try {
+      return DecodeReport(reading);
+    } catch (const std::exception& e) {
+      return Invalid(std::string("report could not be decoded: ") + e.what());
+    } catch (...) {
+      return Invalid("report could not be decoded");
+    }
+  }
+};
+
 }  // namespace
 
-Result<DeviceOutput> BambuFormat::Decode(const DeviceReading& reading) const noexcept {
-  try {
-    return DecodeReport(reading);
-  } catch (const std::exception& e) {
-    return Invalid(std::string("report could not be decoded: ") + e.what());
-  } catch (...) {
-    return Invalid("report could not be decoded");
-  }
+const DeviceFormat& BambuFormat() {
+  static const Format format;
+  return format;
 }
 
 }  // namespace floortrack

@@ -20,10 +20,7 @@
 
 namespace floortrack {
 
-class BambuFormat final : public DeviceFormat {
- public:
-  std::string_view name() const override { return "bambu"; }
-  Result<DeviceOutput> Decode(const DeviceReading& reading) const noexcept override;
-};
+// The process-wide "bambu" format.
+const DeviceFormat& BambuFormat();
 
 }  // namespace floortrack

@@ -23,10 +23,10 @@ constexpr std::size_t kRecent = 32;  // messages remembered to recognise a repla
 // TimeStamp: SDCP v3 sends Unix seconds; the v1 samples published show small
 // numbers (8629636) that look like time since boot. Only a value that can be
 // a wall clock becomes the event's ts.
-constexpr std::int64_t kEpochSecondsMin = 946684800;       // 2000-01-01 in seconds
-constexpr std::int64_t kEpochSecondsMax = 99999999999;     // beyond: not seconds
-constexpr std::int64_t kEpochMillisMin = 946684800000;     // 2000-01-01 in milliseconds
-constexpr std::int64_t kEpochMillisMax = 32503680000000;   // 3000-01-01 in milliseconds
+constexpr std::int64_t kEpochSecondsMin = 946684800;      // 2000-01-01 in seconds
+constexpr std::int64_t kEpochSecondsMax = 99999999999;    // beyond: not seconds
+constexpr std::int64_t kEpochMillisMin = 946684800000;    // 2000-01-01 in milliseconds
+constexpr std::int64_t kEpochMillisMax = 32503680000000;  // 3000-01-01 in milliseconds
 
 // PrintInfo.Status. v1 (Saturn 3 Ultra) reports 16 for complete; the other
 // values are SDCP v3's list, the best public guess for v1.
@@ -150,7 +150,8 @@ class Reader {
  private:
   static bool IsInt(const json& v) {
     return v.is_number_integer() &&
-           !(v.is_number_unsigned() && v.get<std::uint64_t>() > static_cast<std::uint64_t>(INT64_MAX));
+           !(v.is_number_unsigned() &&
+             v.get<std::uint64_t>() > static_cast<std::uint64_t>(INT64_MAX));
   }
 
   const json& object_;
@@ -159,8 +160,8 @@ class Reader {
 };
 
 // What one status message says.
-struct Status {
-  std::optional<bool> printing;             // CurrentStatus says 1 (printing)
+struct StatusReport {
+  std::optional<bool> printing;              // CurrentStatus says 1 (printing)
   std::optional<std::int64_t> print_status;  // PrintInfo.Status
   std::int64_t error_number = 0;             // PrintInfo.ErrorNumber
   std::string filename;                      // PrintInfo.Filename
@@ -168,7 +169,7 @@ struct Status {
   std::optional<std::int64_t> ts_ms;         // TimeStamp, when it is a wall clock
 };
 
-Result<Status> ReadStatus(const json& doc) {
+Result<StatusReport> ReadStatus(const json& doc) {
   std::string error;
   Reader top(doc, "", error);
   const json* data = top.Object("Data");
@@ -185,7 +186,7 @@ Result<Status> ReadStatus(const json& doc) {
   if (!error.empty()) return Invalid(error);
   if (!status) return Invalid("status message without Status (neither Data.Status nor Status)");
 
-  Status s;
+  StatusReport s;
   auto stamp = outer.Integer("TimeStamp");
   if (!stamp && data && holder != data) stamp = Reader(*data, "Data.", error).Integer("TimeStamp");
   if (!error.empty()) return Invalid(error);
@@ -235,7 +236,8 @@ PrinterState LoadState(std::string_view text) {
   if (text.empty()) return s;
   json j = json::parse(text, nullptr, /*allow_exceptions=*/false);
   if (!j.is_object()) return s;
-  if (auto it = j.find("job"); it != j.end() && it->is_number_integer()) s.job = it->get<std::int64_t>();
+  if (auto it = j.find("job"); it != j.end() && it->is_number_integer())
+    s.job = it->get<std::int64_t>();
   if (auto it = j.find("printing"); it != j.end() && it->is_boolean()) s.printing = it->get<bool>();
   s.job_name = Str(j, "job_name");
   s.job_task = Str(j, "job_task");
@@ -264,7 +266,7 @@ class Decoder {
   Decoder(const DeviceReading& reading, std::string id, PrinterState state)
       : reading_(reading), id_(std::move(id)), s_(std::move(state)) {}
 
-  void Apply(const Status& st) {
+  void Apply(const StatusReport& st) {
     ts_ms_ = st.ts_ms;
     if (!st.print_status) return;  // no PrintInfo: nothing about a job
     const std::int64_t ps = *st.print_status;
@@ -304,13 +306,13 @@ class Decoder {
  private:
   // While a job is under way, a status that belongs to another: the end of
   // this one was never seen. It stays open; the other starts.
-  bool AnotherJob(const Status& st) const {
+  bool AnotherJob(const StatusReport& st) const {
     if (!st.task_id.empty() && !s_.job_task.empty() && st.task_id != s_.job_task) return true;
     return IsActive(*st.print_status) && !st.filename.empty() && !s_.job_name.empty() &&
            st.filename != s_.job_name;
   }
 
-  void Begin(const Status& st) {
+  void Begin(const StatusReport& st) {
     ++s_.job;
     s_.printing = true;
     s_.job_name = st.filename;
@@ -378,16 +380,25 @@ Result<DeviceOutput> DecodeMessage(const DeviceReading& reading) {
   return std::move(decoder).Output();
 }
 
+class Format final : public DeviceFormat {
+ public:
+  std::string_view name() const override { return "sdcp"; }
+  Result<DeviceOutput> Decode(const DeviceReading& reading) const noexcept override {
+    try {
+      return DecodeMessage(reading);
+    } catch (const std::exception& e) {
+      return Invalid(std::string("message could not be decoded: ") + e.what());
+    } catch (...) {
+      return Invalid("message could not be decoded");
+    }
+  }
+};
+
 }  // namespace
 
-Result<DeviceOutput> SdcpFormat::Decode(const DeviceReading& reading) const noexcept {
-  try {
-    return DecodeMessage(reading);
-  } catch (const std::exception& e) {
-    return Invalid(std::string("message could not be decoded: ") + e.what());
-  } catch (...) {
-    return Invalid("message could not be decoded");
-  }
+const DeviceFormat& SdcpFormat() {
+  static const Format format;
+  return format;
 }
 
 }  // namespace floortrack

@@ -19,10 +19,7 @@
 
 namespace floortrack {
 
-class SdcpFormat final : public DeviceFormat {
- public:
-  std::string_view name() const override { return "sdcp"; }
-  Result<DeviceOutput> Decode(const DeviceReading& reading) const noexcept override;
-};
+// The process-wide "sdcp" format.
+const DeviceFormat& SdcpFormat();
 
 }  // namespace floortrack
