@@ -1,5 +1,6 @@
 #include "adapters/sqlite/order_reader.h"
 
+#include <algorithm>
 #include <limits>
 #include <utility>
 
@@ -230,6 +231,13 @@ Result<BatchView> OrderReader::FindBatch(const std::string& batch_id) {
       view.events.push_back(std::move(e));
     }
     if (rc != SQLITE_DONE) return db_.SqlError(rc, "reading the batch's events");
+    // Timeline order: stage time, then the stage's place in the process.
+    std::stable_sort(view.events.begin(), view.events.end(),
+                     [this](const BatchEventView& a, const BatchEventView& b) {
+                       if (a.stage_time != b.stage_time) return a.stage_time < b.stage_time;
+                       return static_cast<unsigned>(rules_.StageIndex(a.stage)) <
+                              static_cast<unsigned>(rules_.StageIndex(b.stage));
+                     });
     return view;
   });
 }
