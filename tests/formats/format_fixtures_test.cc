@@ -73,8 +73,7 @@ std::optional<std::vector<json>> ReadJsonLines(const fs::path& file, Problems& p
     if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
     json value = json::parse(line, nullptr, false);
     if (value.is_discarded()) {
-      problems.Add(file.filename().string() + " line " + std::to_string(number) +
-                   " is not JSON");
+      problems.Add(file.filename().string() + " line " + std::to_string(number) + " is not JSON");
       return std::nullopt;
     }
     lines.push_back(std::move(value));
@@ -139,9 +138,9 @@ void CompareEvent(const json& want, const DeviceEvent& got, Problems problems) {
   }
   const EventFields& f = got.fields;
   const std::map<std::string, const std::optional<std::string>*> strings = {
-      {"event_id", &f.event_id}, {"order_id", &f.order_id}, {"stage", &f.stage},
+      {"event_id", &f.event_id}, {"order_id", &f.order_id},      {"stage", &f.stage},
       {"station", &f.station},   {"operator", &f.operator_name}, {"result", &f.result},
-      {"defect", &f.defect},     {"reason", &f.reason},     {"batch_id", &f.batch_id}};
+      {"defect", &f.defect},     {"reason", &f.reason},          {"batch_id", &f.batch_id}};
   for (const auto& [key, value] : want.items()) {
     if (auto it = strings.find(key); it != strings.end()) {
       const std::optional<std::string>& have = *it->second;
@@ -253,8 +252,7 @@ void RunCase(const DeviceFormat& format, const fs::path& dir) {
         at.Add("want an error containing " + want["error"].dump() + ", got " +
                std::to_string(out.value().events.size()) + " event(s)");
       } else if (!want["error"].is_string() ||
-                 out.error().message.find(want["error"].get<std::string>()) ==
-                     std::string::npos) {
+                 out.error().message.find(want["error"].get<std::string>()) == std::string::npos) {
         at.Add("want an error containing " + want["error"].dump() + ", got \"" +
                out.error().message + '"');
       }
@@ -268,6 +266,9 @@ void RunCase(const DeviceFormat& format, const fs::path& dir) {
     }
     const DeviceOutput& output = out.value();
     if (output.state && output.device.empty()) at.Add("a state without a device key");
+    if (want.contains("saves_state") && want["saves_state"] != output.state.has_value())
+      at.Add(std::string("want saves_state ") + want["saves_state"].dump() + ", got " +
+             (output.state ? "true" : "false"));
     const json want_events = want.value("events", json::array());
     if (!want_events.is_array()) {
       at.Add("'events' must be an array");

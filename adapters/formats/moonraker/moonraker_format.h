@@ -19,9 +19,11 @@
 // (`<instance>/klipper/state/...`) are not supported and are errors.
 //
 // Each printer (device "moonraker:<station>") keeps a small JSON state it
-// owns: a job counter, the last eventtime and the merged print_stats. Event
-// ids are "moonraker:<station>:<job number>:<stage>". A status whose
-// eventtime is not newer than the last one (by less than 30 s: more means
+// owns: a job counter, the last eventtime and the merged print_stats. It is
+// saved when a field other than the durations changes, or filament_used has
+// moved 10 mm since the saved value (not on each 250 ms status of a print).
+// Event ids are "moonraker:<station>:<job number>:<stage>". A status whose
+// eventtime is not newer than the saved one (by less than 30 s: more means
 // the printer's host restarted and its clock began again) is a redelivery
 // and changes nothing. See docs/devices.md.
 //

@@ -120,8 +120,8 @@ Result<std::string> ReadFileName(const json& payload) {
     const char* name;
     bool is_path;
   };
-  for (Key key : {Key{"name", false}, Key{"path", true}, Key{"filename", false},
-                  Key{"file", true}}) {
+  for (Key key :
+       {Key{"name", false}, Key{"path", true}, Key{"filename", false}, Key{"file", true}}) {
     const json* v = Member(payload, key.name);
     if (!v) continue;
     if (!v->is_string()) return Invalid(std::string("field '") + key.name + "' must be a string");
@@ -170,8 +170,7 @@ class OctoPrint final : public DeviceFormat {
       return Invalid("payload of event " + event + " is not valid JSON");
     json payload = json::parse(reading.payload, nullptr, /*allow_exceptions=*/false);
     if (payload.is_discarded()) return Invalid("payload of event " + event + " is not valid JSON");
-    if (!payload.is_object())
-      return Invalid("payload of event " + event + " is not a JSON object");
+    if (!payload.is_object()) return Invalid("payload of event " + event + " is not a JSON object");
     if (const json* e = Member(payload, "_event"); e && e->is_string())
       event = e->get<std::string>();
     Kind kind = KindOf(event);
@@ -183,7 +182,8 @@ class OctoPrint final : public DeviceFormat {
     if (!file) return file.error();
     if (file.value().empty()) return Invalid(event + " names no file (name, path)");
     std::string reason;
-    if (const json* v = Member(payload, "reason"); v && v->is_string()) reason = v->get<std::string>();
+    if (const json* v = Member(payload, "reason"); v && v->is_string())
+      reason = v->get<std::string>();
 
     auto state = ReadState(reading.state, out.device);
     if (!state) return state.error();
@@ -195,8 +195,8 @@ class OctoPrint final : public DeviceFormat {
       s.printing = true;
       s.file = file.value();
       s.started_ms = ts.value();
-      out.events.push_back(MakeEvent(reading, out.device, s.job, "print_started", ts.value(),
-                                     file.value()));
+      out.events.push_back(
+          MakeEvent(reading, out.device, s.job, "print_started", ts.value(), file.value()));
       out.state = WriteState(s);
       return out;
     }
@@ -209,8 +209,7 @@ class OctoPrint final : public DeviceFormat {
     s.ended_ms = ts.value();
     s.ended_file = file.value();
     s.ended_cancelled = cancelled;
-    DeviceEvent printed =
-        MakeEvent(reading, out.device, *job, "printed", ts.value(), file.value());
+    DeviceEvent printed = MakeEvent(reading, out.device, *job, "printed", ts.value(), file.value());
     if (kind == Kind::kDone) {
       printed.fields.result = "pass";
     } else {
@@ -254,8 +253,8 @@ class OctoPrint final : public DeviceFormat {
   }
 
   static DeviceEvent MakeEvent(const DeviceReading& reading, const std::string& device,
-                               std::int64_t job, const char* stage,
-                               std::optional<std::int64_t> ts, const std::string& file) {
+                               std::int64_t job, const char* stage, std::optional<std::int64_t> ts,
+                               const std::string& file) {
     DeviceEvent e;
     e.fields.stage = stage;
     e.fields.event_id = device + ":" + std::to_string(job) + ":" + stage;
