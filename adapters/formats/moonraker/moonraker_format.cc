@@ -275,9 +275,11 @@ class Moonraker final : public DeviceFormat {
       events.push_back(std::move(e));
       return;
     }
-    if (to == "standby" && InJob(from)) {
+    if (to == "standby" && InJob(from) && file.empty()) {
       // Klipper restarted or the file was reset mid-job; print_stats was reset
-      // with it, so the job's file and filament are the previous ones.
+      // with it, so the job's file and filament are the previous ones. (With
+      // a file loaded instead, the job's end was missed, e.g. while Moonraker
+      // was disconnected from the broker: its result is unknown.)
       DeviceEvent e = MakeEvent(reading, device, prev.job, "printed", old_file);
       e.fields.result = "fail";
       e.fields.defect = "interrupted";

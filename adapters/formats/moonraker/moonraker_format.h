@@ -10,8 +10,8 @@
 // from standby/complete/error/cancelled starts a job (from "paused" it is a
 // resume); into "complete" ends it with result "pass"; into "error" or
 // "cancelled" with "fail" and that state (and Klipper's message) as defect;
-// back to "standby" from a job (Klipper restarted or the file was reset
-// mid-print) with "fail", defect "interrupted". filament_used (mm) becomes
+// back to "standby" with no file from a job (Klipper restarted or the file
+// was reset mid-print) with "fail", defect "interrupted". filament_used (mm) becomes
 // grams of the source's material when its density is configured. The payload
 // has no wall-clock time, so events carry no ts (the receive time is used).
 // `<instance>/moonraker/status` ({"server": "online"}) and messages without
