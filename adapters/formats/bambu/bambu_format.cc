@@ -244,9 +244,12 @@ class Decoder {
     if (r.task_id) s_.task_id = *r.task_id;
     const bool names_job = (r.subtask_name || r.gcode_file) && !JobName(s_).empty();
 
-    if (s_.printing && !s_.start_pending && StartsAnotherJob(r, before)) BeginJob();
-    if (!s_.printing && r.gcode_state && IsActive(s_.gcode_state)) BeginJob();
+    if (s_.printing && !s_.start_pending && StartsAnotherJob(r, before)) BeginJob(r);
+    if (!s_.printing && r.gcode_state && IsActive(s_.gcode_state)) BeginJob(r);
     if (!s_.printing) return;
+
+    // The job's task id, when it comes after the job's first report.
+    if (r.task_id && IsTask(*r.task_id) && !IsTask(s_.job_task)) s_.job_task = *r.task_id;
 
     if (r.print_error && *r.print_error != 0)
       s_.fault = PrintErrorText(*r.print_error);
@@ -285,12 +288,14 @@ class Decoder {
     return r.task_id && IsTask(*r.task_id) && IsTask(s_.job_task) && *r.task_id != s_.job_task;
   }
 
-  void BeginJob() {
+  // The job's task id is taken only from a report that carries one: the
+  // merged one may still be the last job's.
+  void BeginJob(const Report& r) {
     ++s_.job;
     s_.printing = true;
     s_.start_pending = true;
     s_.job_name = JobName(s_);
-    s_.job_task = s_.task_id;
+    s_.job_task = r.task_id.value_or("");
     s_.fault.clear();
   }
 
