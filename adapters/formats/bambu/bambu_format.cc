@@ -237,7 +237,7 @@ class Decoder {
       : reading_(reading), serial_(std::move(serial)), s_(std::move(state)) {}
 
   void Apply(const Report& r) {
-    const std::string before = s_.gcode_state;
+    const std::string before = s_.gcode_state;  // "" until the printer's state is known
     if (r.gcode_state) s_.gcode_state = *r.gcode_state;
     if (r.subtask_name) s_.subtask_name = *r.subtask_name;
     if (r.gcode_file) s_.gcode_file = *r.gcode_file;
@@ -245,7 +245,12 @@ class Decoder {
     const bool names_job = (r.subtask_name || r.gcode_file) && !JobName(s_).empty();
 
     if (s_.printing && !s_.start_pending && StartsAnotherJob(r, before)) BeginJob(r);
-    if (!s_.printing && r.gcode_state && IsActive(s_.gcode_state)) BeginJob(r);
+    if (!s_.printing && r.gcode_state && IsActive(s_.gcode_state)) {
+      BeginJob(r);
+      // A printer first heard of mid-print: its start time is unknown, so
+      // it gets no print_started; its end is recorded.
+      if (before.empty() && s_.gcode_state != "PREPARE") s_.start_pending = false;
+    }
     if (!s_.printing) return;
 
     // The job's task id, when it comes after the job's first report.

@@ -33,6 +33,8 @@ constexpr std::int64_t kEpochMillisMax = 32503680000000;  // 3000-01-01 in milli
 bool IsActive(std::int64_t s) { return (s >= 1 && s <= 7) || s == 10; }
 bool IsComplete(std::int64_t s) { return s == 16 || s == 9; }
 constexpr std::int64_t kIdle = 0;
+constexpr std::int64_t kHoming = 1;
+constexpr std::int64_t kFileChecking = 10;
 constexpr std::int64_t kStopped = 8;
 bool IsAtRest(std::int64_t s) { return s == kIdle || s == kStopped || IsComplete(s); }
 
@@ -217,6 +219,7 @@ Result<StatusReport> ReadStatus(const json& doc) {
 
 // The printer's state, kept between messages (DeviceOutput::state).
 struct PrinterState {
+  bool seen = false;  // a status with PrintInfo was applied
   std::int64_t job = 0;
   bool printing = false;
   std::string job_name;
@@ -239,6 +242,10 @@ PrinterState LoadState(std::string_view text) {
   if (auto it = j.find("job"); it != j.end() && it->is_number_integer())
     s.job = it->get<std::int64_t>();
   if (auto it = j.find("printing"); it != j.end() && it->is_boolean()) s.printing = it->get<bool>();
+  if (auto it = j.find("seen"); it != j.end() && it->is_boolean())
+    s.seen = it->get<bool>();
+  else
+    s.seen = s.job > 0 || s.printing;
   s.job_name = Str(j, "job_name");
   s.job_task = Str(j, "job_task");
   s.fault = Str(j, "fault");
@@ -250,6 +257,7 @@ PrinterState LoadState(std::string_view text) {
 
 std::string SaveState(const PrinterState& s) {
   json j = json::object();
+  j["seen"] = s.seen;
   j["job"] = s.job;
   j["printing"] = s.printing;
   j["job_name"] = s.job_name;
@@ -272,11 +280,17 @@ class Decoder {
     const std::int64_t ps = *st.print_status;
     const bool printing_flag = st.printing.value_or(false);
 
-    if (s_.printing && AnotherJob(st)) Begin(st);
+    const bool first_sight = !s_.seen;
+    s_.seen = true;
+    if (s_.printing && AnotherJob(st)) Begin(st, true);
     if (!s_.printing) {
       // A start: the job's sub-status is active, or the machine says it is
-      // printing while the sub-status is one this format does not know.
-      if (IsActive(ps) || (printing_flag && !IsAtRest(ps))) Begin(st);
+      // printing while the sub-status is one this format does not know. A
+      // printer first heard of mid-print (past homing or file checking):
+      // its start time is unknown, so it gets no print_started; its end is
+      // recorded.
+      if (IsActive(ps) || (printing_flag && !IsAtRest(ps)))
+        Begin(st, !first_sight || ps == kHoming || ps == kFileChecking);
       return;
     }
     if (st.error_number != 0) s_.fault = ErrorText(st.error_number);
@@ -312,13 +326,13 @@ class Decoder {
            st.filename != s_.job_name;
   }
 
-  void Begin(const StatusReport& st) {
+  void Begin(const StatusReport& st, bool announce) {
     ++s_.job;
     s_.printing = true;
     s_.job_name = st.filename;
     s_.job_task = st.task_id;
     s_.fault = st.error_number != 0 ? ErrorText(st.error_number) : "";
-    Emit("print_started", "", "");
+    if (announce) Emit("print_started", "", "");
   }
 
   void End(const char* result, const std::string& defect) {
