@@ -18,7 +18,9 @@ using nlohmann::json;
 
 constexpr std::size_t kMaxString = 256;  // the canonical event's string limit
 constexpr std::size_t kMaxSerial = 64;
-constexpr std::size_t kRecent = 32;  // messages remembered to recognise a replay
+// Reports remembered to recognise a replay: more than the broker redelivers
+// after a crash (its max_inflight_messages; docs/broker.md sets 100).
+constexpr std::size_t kRecent = 128;
 constexpr std::int64_t kCancelledPrintError = 50348044;  // 0x0300400C: the user stopped the print
 
 Error Invalid(std::string message) {

@@ -18,7 +18,9 @@ using nlohmann::json;
 
 constexpr std::size_t kMaxString = 256;  // the canonical event's string limit
 constexpr std::size_t kMaxId = 64;
-constexpr std::size_t kRecent = 32;  // messages remembered to recognise a replay
+// Status messages remembered to recognise a replay: more than the broker redelivers
+// after a crash (its max_inflight_messages; docs/broker.md sets 100).
+constexpr std::size_t kRecent = 128;
 
 // TimeStamp: SDCP v3 sends Unix seconds; the v1 samples published show small
 // numbers (8629636) that look like time since boot. Only a value that can be
