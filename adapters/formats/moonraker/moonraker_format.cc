@@ -25,6 +25,9 @@ constexpr double kRestartGapS = 30;
 // at 1.1 g/ml), so a job's grams may miss at most this much.
 constexpr double kFilamentStepMm = 10;
 
+// A job number beyond any printer's life; a saved state above it is not ours.
+constexpr std::int64_t kMaxJob = 1'000'000'000'000;
+
 // The canonical event's limit for any string (docs/events.md).
 constexpr std::size_t kMaxStringBytes = 256;
 
@@ -78,7 +81,8 @@ Result<PrinterState> ReadState(std::string_view text, const std::string& device)
   json doc = json::parse(text, nullptr, /*allow_exceptions=*/false);
   if (!doc.is_object() || !doc.contains("v") || doc["v"] != 1) return unreadable;
   if (const json* v = Member(doc, "job")) {
-    if (!v->is_number_integer() || v->get<std::int64_t>() < 0) return unreadable;
+    if (!v->is_number_integer() || v->get<std::int64_t>() < 0 || v->get<std::int64_t>() > kMaxJob)
+      return unreadable;
     s.job = v->get<std::int64_t>();
   }
   if (const json* v = Member(doc, "eventtime")) {
@@ -130,6 +134,7 @@ std::optional<MaterialFields> Material(const DeviceReading& reading,
   // mm of filament x cross-section in mm² = mm³; / 1000 = ml.
   double ml = *length_mm * std::numbers::pi * (diameter / 2) * (diameter / 2) / 1000;
   double grams = std::round(ml * density->second * 1000) / 1000;
+  if (!std::isfinite(grams)) return std::nullopt;
   MaterialFields m;
   m.type = reading.source->material;
   m.used_g = grams;

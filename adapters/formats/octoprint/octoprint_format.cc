@@ -20,6 +20,9 @@ using nlohmann::json;
 // second. A cancel of the same file within this window is that same end.
 constexpr std::int64_t kCancelPairWindowMs = 60'000;
 
+// A job number beyond any printer's life; a saved state above it is not ours.
+constexpr std::int64_t kMaxJob = 1'000'000'000'000;
+
 // `_timestamp` above this many seconds (year 5138) is not a Unix time.
 constexpr double kMaxTimestampS = 1e11;
 
@@ -83,7 +86,8 @@ Result<PrinterState> ReadState(std::string_view text, const std::string& device)
   integer("ended_ms", s.ended_ms);
   text_of("ended_file", s.ended_file);
   flag("ended_cancelled", s.ended_cancelled);
-  if (!ok || s.job < 0) return Invalid("the saved state of " + device + " is unreadable");
+  if (!ok || s.job < 0 || s.job > kMaxJob)
+    return Invalid("the saved state of " + device + " is unreadable");
   return s;
 }
 
