@@ -1,7 +1,9 @@
 #include "adapters/formats/moonraker/moonraker_format.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <deque>
 #include <exception>
 #include <nlohmann/json.hpp>
 #include <numbers>
@@ -16,9 +18,10 @@ namespace {
 
 using nlohmann::json;
 
-// A status this much older than the last one is not a redelivery: the
-// printer's host restarted and Klipper's monotonic clock began again.
-constexpr double kRestartGapS = 30;
+// How many saved statuses are remembered to recognise a redelivery: more
+// than the broker has in flight to floortrackd at once (max_inflight_messages
+// 100 in docs/broker.md).
+constexpr std::size_t kRecent = 128;
 
 // filament_used changes with every status while printing; the state is
 // saved again only once it has moved this far (0.026 g of 1.75 mm filament
@@ -45,9 +48,9 @@ struct PrintStats {
 
 // What the format remembers about one printer between messages.
 struct PrinterState {
-  std::int64_t job = 0;             // the number of the current or last job
-  std::optional<double> eventtime;  // of the last status applied
-  PrintStats stats;                 // the last print_stats, merged from the deltas
+  std::int64_t job = 0;       // the number of the current or last job
+  std::deque<double> recent;  // the eventtimes of the last kRecent statuses saved
+  PrintStats stats;           // the last print_stats, merged from the deltas
 };
 
 const json* Member(const json& object, const char* key) {
@@ -85,9 +88,12 @@ Result<PrinterState> ReadState(std::string_view text, const std::string& device)
       return unreadable;
     s.job = v->get<std::int64_t>();
   }
-  if (const json* v = Member(doc, "eventtime")) {
-    if (!v->is_number()) return unreadable;
-    s.eventtime = v->get<double>();
+  if (const json* v = Member(doc, "recent")) {
+    if (!v->is_array() || v->size() > kRecent) return unreadable;
+    for (const json& t : *v) {
+      if (!t.is_number()) return unreadable;
+      s.recent.push_back(t.get<double>());
+    }
   }
   if (const json* v = Member(doc, "print_stats")) {
     if (!v->is_object() || ReadStats(*v, "", s.stats)) return unreadable;
@@ -102,7 +108,7 @@ std::string WriteState(const PrinterState& s) {
   if (s.stats.filament_used) stats["filament_used"] = *s.stats.filament_used;
   if (s.stats.message) stats["message"] = *s.stats.message;
   json doc = {{"v", 1}, {"job", s.job}, {"print_stats", std::move(stats)}};
-  if (s.eventtime) doc["eventtime"] = *s.eventtime;
+  if (!s.recent.empty()) doc["recent"] = s.recent;
   return doc.dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
@@ -208,13 +214,14 @@ class Moonraker final : public DeviceFormat {
     auto state = ReadState(reading.state, out.device);
     if (!state) return state.error();
     const PrinterState prev = std::move(state).value();
-    if (eventtime && prev.eventtime && *eventtime <= *prev.eventtime &&
-        *eventtime > *prev.eventtime - kRestartGapS)
-      return out;  // a redelivery, or older than what was applied
-    bool restarted = eventtime && prev.eventtime && *eventtime <= *prev.eventtime - kRestartGapS;
+    // Klipper stamps each status with its own clock: a status whose time
+    // was saved already is a redelivery (a restarted host's clock begins
+    // again, but does not hit those exact times).
+    if (eventtime &&
+        std::find(prev.recent.begin(), prev.recent.end(), *eventtime) != prev.recent.end())
+      return out;
 
     PrinterState next = prev;
-    if (eventtime) next.eventtime = eventtime;
     for (auto [from, to] : {std::pair{&delta.filename, &next.stats.filename},
                             std::pair{&delta.state, &next.stats.state},
                             std::pair{&delta.message, &next.stats.message}})
@@ -222,7 +229,17 @@ class Moonraker final : public DeviceFormat {
     if (delta.filament_used) next.stats.filament_used = delta.filament_used;
 
     Transition(reading, out.device, prev, delta, next, out.events);
-    if (!out.events.empty() || restarted || Moved(prev, next)) out.state = WriteState(next);
+    // A status that names the state, file or message is always saved (so its
+    // redelivery is recognised); others only when the filament moved enough.
+    // An unsaved status changes nothing a redelivery could repeat.
+    if (!out.events.empty() || delta.state || delta.filename || delta.message ||
+        Moved(prev, next)) {
+      if (eventtime) {
+        next.recent.push_back(*eventtime);
+        if (next.recent.size() > kRecent) next.recent.pop_front();
+      }
+      out.state = WriteState(next);
+    }
     return out;
   }
 
@@ -232,7 +249,7 @@ class Moonraker final : public DeviceFormat {
     const PrintStats& a = prev.stats;
     const PrintStats& b = next.stats;
     if (a.filename != b.filename || a.state != b.state || a.message != b.message ||
-        prev.job != next.job || prev.eventtime.has_value() != next.eventtime.has_value())
+        prev.job != next.job)
       return true;
     if (a.filament_used.has_value() != b.filament_used.has_value()) return true;
     return a.filament_used && std::fabs(*b.filament_used - *a.filament_used) >= kFilamentStepMm;

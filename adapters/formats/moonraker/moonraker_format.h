@@ -19,13 +19,12 @@
 // (`<instance>/klipper/state/...`) are not supported and are errors.
 //
 // Each printer (device "moonraker:<station>") keeps a small JSON state it
-// owns: a job counter, the last eventtime and the merged print_stats. It is
-// saved when a field other than the durations changes, or filament_used has
-// moved 10 mm since the saved value (not on each 250 ms status of a print).
-// Event ids are "moonraker:<station>:<job number>:<stage>". A status whose
-// eventtime is not newer than the saved one (by less than 30 s: more means
-// the printer's host restarted and its clock began again) is a redelivery
-// and changes nothing. See docs/devices.md.
+// owns: a job counter, the merged print_stats and the eventtimes of the last
+// 128 statuses it saved. It is saved by a status naming the state, file or
+// message, or when filament_used has moved 10 mm since the saved value (not
+// on each 250 ms status of a print). Event ids are
+// "moonraker:<station>:<job number>:<stage>". A status whose eventtime was
+// saved already is a redelivery and changes nothing. See docs/devices.md.
 //
 // The format object is immutable and shared; Decode() is a pure function that
 // never throws and may run on any thread.
