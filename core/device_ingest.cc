@@ -32,18 +32,27 @@ Result<IngestOutcome> Ingest::OnDeviceMessage(const Source& source, std::string_
   if (!decoded) return StoreReject(topic, payload, received_at, decoded.error().message);
   DeviceOutput& out = decoded.value();
 
+  // A message whose event cannot be recorded is a reject, but what it told
+  // about the device (a new job's file name, say) still counts: the state is
+  // kept after the reject, so the device's next message is read right.
+  auto reject_keeping_state = [&](std::string reason) -> Result<IngestOutcome> {
+    auto rejected = StoreReject(topic, payload, received_at, std::move(reason));
+    if (!rejected || !out.state) return rejected;
+    if (auto kept = store_.AppendReading({}, device, out.state); !kept) return kept.error();
+    return rejected;
+  };
   std::vector<std::pair<StageEvent, EventIdentity>> events;
   for (const DeviceEvent& device_event : out.events) {
     std::string reject;
     auto targets = Target(source, device_event, reject);
     if (!targets) return targets.error();
-    if (!reject.empty()) return StoreReject(topic, payload, received_at, reject);
+    if (!reject.empty()) return reject_keeping_state(reject);
     for (EventFields& fields : targets.value()) {
       if (!fields.station && !reading.station.empty()) fields.station = reading.station;
       auto event = Validate(std::move(fields), {topic, payload, received_at}, rules_);
       if (!event) {
-        return StoreReject(topic, payload, received_at,
-                           source.format + ": derived event invalid: " + event.error().message);
+        return reject_keeping_state(source.format +
+                                    ": derived event invalid: " + event.error().message);
       }
       EventIdentity identity = Identify(event.value(), mark);
       events.emplace_back(std::move(event).value(), std::move(identity));

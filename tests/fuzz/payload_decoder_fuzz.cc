@@ -63,7 +63,19 @@ void CheckFields(const EventFields& f, const Limits& limits) {
 void CheckEvent(const StageEvent& e, const EventFields& f, std::string_view payload,
                 const Rules& rules) {
   const Limits& limits = rules.limits;
-  FUZZ_CHECK(IsValidOrderId(e.order_id, limits.max_order_id_bytes));
+  // An order's event, or a batch's (then for its orders, at store time).
+  if (e.order_id.empty()) {
+    FUZZ_CHECK(IsValidOrderId(e.batch_id, limits.max_order_id_bytes));
+  } else {
+    FUZZ_CHECK(IsValidOrderId(e.order_id, limits.max_order_id_bytes));
+    FUZZ_CHECK(e.batch_orders.empty());
+  }
+  if (!e.batch_id.empty()) FUZZ_CHECK(IsValidOrderId(e.batch_id, limits.max_order_id_bytes));
+  FUZZ_CHECK(e.batch_orders.size() <= limits.max_batch_orders);
+  for (const BatchMember& m : e.batch_orders)
+    FUZZ_CHECK(IsValidOrderId(m.order_id, limits.max_order_id_bytes));
+  if (e.material)
+    FUZZ_CHECK(e.material->recovered_g >= 0 && e.material->recovered_g <= e.material->scrap_g);
   FUZZ_CHECK(rules.StageIndex(e.stage) >= 0);
   FUZZ_CHECK(e.event_key == f.event_id.value_or(""));
   FUZZ_CHECK(e.event_key.size() <= limits.max_event_id_bytes);

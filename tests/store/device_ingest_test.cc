@@ -135,6 +135,8 @@ TEST_CASE("a job name that names no order is a reject naming the job") {
   Shop shop(dir.File("ft.db"));
   CHECK(shop.Send("printers/p1/event", "start calibration-cube.gcode", 1) ==
         IngestStatus::kRejected);
+  // What the message told about the printer is kept: its job counter moved.
+  CHECK(shop.store->DeviceState("octoprint:p1").value() == "1");
   CHECK(shop.store->RecentRejects(1).value()[0].reason.find("calibration-cube.gcode") !=
         std::string::npos);
   CHECK(shop.Send("printers/p1/event", "garbage", 2) == IngestStatus::kRejected);
