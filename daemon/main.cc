@@ -6,10 +6,13 @@
 #include <asio/io_context.hpp>
 #include <cstdio>
 #include <exception>
+#include <memory>
 #include <string>
 
 #include "adapters/config_file.h"
+#include "adapters/mqtt_source.h"
 #include "adapters/sqlite_store.h"
+#include "core/subscription_record.h"
 #include "daemon/daemon.h"
 #include "daemon/logging.h"
 
@@ -58,8 +61,17 @@ int Run(const std::string& config_path, const std::string& log_level) {
     return kExitStorage;
   }
   spdlog::info("floortrackd {} starting; database {}", FLOORTRACK_VERSION, config.storage.path);
+  std::unique_ptr<floortrack::SqliteStore> events = std::move(store).value();
+  // PLACEHOLDER until the database keeps the subscribed filters (settings
+  // "subscribed_filters", a SubscriptionRecord over its own connection): in
+  // memory, this forgets at exit, so a filter dropped from mqtt.topics while
+  // floortrackd was stopped stays subscribed in the broker's session.
+  floortrack::InMemorySubscriptionRecord subscriptions;
   asio::io_context io;
-  floortrack::Daemon daemon(io, std::move(config), config_path, std::move(store).value());
+  // Declared in this order so they are destroyed daemon first, store last.
+  floortrack::MqttSource mqtt(io, config.mqtt, subscriptions);
+  floortrack::Daemon daemon(io, std::move(config), config_path, *events, mqtt);
+  daemon.OnReload([&mqtt](const floortrack::Config& next) { mqtt.SetSecurity(next.mqtt); });
   daemon.Start();
   io.run();
   spdlog::info("floortrackd stopped");

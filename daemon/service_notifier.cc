@@ -26,5 +26,8 @@ void ServiceNotifier::Status(const std::string& status) { Send("STATUS=" + statu
 void ServiceNotifier::Watchdog() { Send("WATCHDOG=1"); }
 void ServiceNotifier::Reloading() { Send("RELOADING=1\nSTATUS=reloading configuration"); }
 void ServiceNotifier::Stopping() { Send("STOPPING=1\nSTATUS=stopping"); }
+void ServiceNotifier::ExtendTimeout(std::chrono::microseconds usec) {
+  Send("EXTEND_TIMEOUT_USEC=" + std::to_string(usec.count()));
+}
 
 }  // namespace floortrack

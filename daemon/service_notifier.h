@@ -1,5 +1,6 @@
 // ServiceNotifier: tells the service manager (systemd, Type=notify) how
-// floortrackd is doing: READY=1, STATUS=, WATCHDOG=1, RELOADING=1, STOPPING=1.
+// floortrackd is doing: READY=1, STATUS=, WATCHDOG=1, RELOADING=1, STOPPING=1,
+// EXTEND_TIMEOUT_USEC=.
 //
 // Without a NOTIFY_SOCKET in the environment every call is a no-op, so the
 // daemon runs the same under systemd, in a terminal and in tests. The
@@ -28,6 +29,10 @@ class ServiceNotifier {
   void Watchdog();
   void Reloading();
   void Stopping();
+  // EXTEND_TIMEOUT_USEC=: asks systemd to wait `usec` longer for the start
+  // (or stop) in progress, e.g. while a long database migration runs. Send
+  // it again before that time runs out to keep extending.
+  void ExtendTimeout(std::chrono::microseconds usec);
 
  private:
   void Send(const std::string& state);
