@@ -4,6 +4,7 @@
 #include <toml++/toml.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cmath>
 #include <cstdio>
@@ -388,6 +389,15 @@ Result<Config> ParseConfig(std::string_view text, const std::string& source_name
     r.Fail("log.level", "must be one of trace, debug, info, warn, error, critical, off");
   if (r.failed()) return r.error();
   return config;
+}
+
+std::vector<std::string> SubscribedFilters(const Config& config) {
+  std::vector<std::string> filters = config.mqtt.topics;
+  for (const Source& source : config.rules.sources)
+    for (const std::string& filter : source.topics)
+      if (std::find(filters.begin(), filters.end(), filter) == filters.end())
+        filters.push_back(filter);
+  return filters;
 }
 
 std::vector<std::string> RestartOnlyChanges(const Config& a, const Config& b) {

@@ -60,6 +60,10 @@ struct Config {
   Rules rules;
 };
 
+// Every topic filter to subscribe: [mqtt] topics, then each [[source]]'s
+// filters not already listed.
+std::vector<std::string> SubscribedFilters(const Config& config);
+
 // Parses and validates text; reads no other file (mqtt.password stays empty).
 Result<Config> ParseConfig(std::string_view text, const std::string& source_name);
 // Reads the file, ParseConfig()s it, then reads mqtt.password_file into

@@ -3,8 +3,10 @@
 #include <spdlog/spdlog.h>
 
 #include <csignal>
+#include <cstdlib>
 
 #include "adapters/event_key.h"
+#include "adapters/formats/registry.h"
 #include "daemon/logging.h"
 
 namespace floortrack {
@@ -22,17 +24,18 @@ bool MayClear(ErrorKind kind) {
 
 }  // namespace
 
-Daemon::Daemon(asio::io_context& io, Config config, std::string config_path,
-               std::unique_ptr<SqliteStore> store)
+Daemon::Daemon(asio::io_context& io, Config config, std::string config_path, EventStore& store,
+               MessageSource& source)
     : signals_(io, SIGINT, SIGTERM, SIGHUP),
       stats_timer_(io),
       status_timer_(io),
       watchdog_timer_(io),
       config_(std::move(config)),
       config_path_(std::move(config_path)),
-      store_(std::move(store)),
-      ingest_(decoder_, *store_, clock_, &DeriveEventKey, config_.rules),
-      source_(io, config_.mqtt) {}
+      source_(source),
+      ingest_(decoder_, store, clock_, &DeriveEventKey, config_.rules) {
+  ingest_.SetDeviceFormats(&FindDeviceFormat);
+}
 
 void Daemon::Start() {
   WaitForSignal();
@@ -40,17 +43,23 @@ void Daemon::Start() {
   Every(status_timer_, kStatusInterval, &Daemon::UpdateStatus);
   if (auto period = notifier_.watchdog_period())
     Every(watchdog_timer_, *period, &Daemon::PingWatchdog);
-  source_.OnStateChange([this](bool subscribed) { OnLinkChange(subscribed); });
-  source_.Start([this](std::string_view topic, std::string_view payload) {
-    return HandleMessage(topic, payload);
-  });
+  source_.OnStateChange([this] { OnSourceState(); });
+  source_.Start([this](const Delivery& delivery) { return HandleMessage(delivery); });
 }
 
-bool Daemon::HandleMessage(std::string_view topic, std::string_view payload) {
+// Also while stopping: until the source's Stop() returns it may deliver, and
+// each message is stored before it is acknowledged. Only a storage condition
+// during a stop makes it give up (false), so the stop does not wait for it.
+bool Daemon::HandleMessage(const Delivery& delivery) {
+  const std::string_view topic = delivery.topic;
   ApplyPendingRules();
+  // The message's place in its connection (core/event_identity.h); a retry
+  // below keeps it.
+  if (delivery.connection != mark_.connection) mark_ = DeliveryMark{delivery.connection, 0};
+  ++mark_.sequence;
   auto delay = kRetryMin;
   for (;;) {
-    auto outcome = ingest_.OnMessage(topic, payload);
+    auto outcome = ingest_.OnMessage(topic, delivery.payload, mark_);
     if (outcome) {
       if (storage_condition_) {
         spdlog::info("storage recovered; ingest resumed");
@@ -97,6 +106,9 @@ void Daemon::ApplyPendingRules() {
 void Daemon::LogOutcome(std::string_view topic, const IngestOutcome& outcome) {
   switch (outcome.status) {
     case IngestStatus::kStored:
+      if (!outcome.reused_event_id_key.empty())
+        spdlog::warn("event_id {} reused with different content on {}; stored as its own event",
+                     outcome.reused_event_id_key, topic);
       spdlog::debug("stored event for order {} from {}", outcome.detail, topic);
       break;
     case IngestStatus::kDuplicate:
@@ -113,20 +125,37 @@ void Daemon::LogOutcome(std::string_view topic, const IngestOutcome& outcome) {
   }
 }
 
+// Nothing escapes an Asio handler: a reload or a timer tick that throws is
+// logged and the daemon carries on; a stop that throws ends the process (the
+// source may not have disconnected, and _Exit returns from no callback, so
+// nothing unstored is acknowledged).
 void Daemon::WaitForSignal() {
   signals_.async_wait([this](const std::error_code& ec, int signo) {
     if (ec) return;
     if (signo == SIGHUP) {
-      Reload();
+      try {
+        Reload();
+      } catch (const std::exception& e) {
+        spdlog::error("reload failed: {}", e.what());
+      }
       WaitForSignal();
-    } else {
+      return;
+    }
+    try {
       spdlog::info("received signal {}; shutting down", signo);
       Shutdown();
+    } catch (const std::exception& e) {
+      spdlog::critical("stop failed: {}; exiting", e.what());
+      spdlog::default_logger()->flush();
+      std::_Exit(EXIT_FAILURE);
+    } catch (...) {
+      std::_Exit(EXIT_FAILURE);
     }
   });
 }
 
 void Daemon::Shutdown() {
+  if (stopping_) return;
   notifier_.Stopping();
   {
     std::lock_guard lock(stop_mutex_);
@@ -157,9 +186,10 @@ void Daemon::Reload() {
     std::lock_guard lock(pending_mutex_);
     pending_rules_ = next.rules;
   }
-  if (next.mqtt.topics != config_.mqtt.topics) source_.SetTopics(next.mqtt.topics);
+  if (SubscribedFilters(next) != SubscribedFilters(config_))
+    source_.SetTopics(SubscribedFilters(next));
   // Broker credentials/TLS files (password re-read by LoadConfig): used from the next connect.
-  source_.SetSecurity(next.mqtt);
+  if (apply_reload_) apply_reload_(next);
   for (const auto& warning : SecurityWarnings(next, config_path_))
     spdlog::warn("reload: {}", warning);
   config_.rules = next.rules;
@@ -169,16 +199,34 @@ void Daemon::Reload() {
   notifier_.Ready(StatusLine(0));
 }
 
-// READY=1 once the subscription is in place, or once the broker is known to
-// be unreachable (the database is open by then); STATUS= on every change.
-void Daemon::OnLinkChange(bool subscribed) {
+// READY=1 once the subscription is in place, or once something is known to
+// be wrong with the link (broker unreachable, subscription refused; the
+// database is open by then); STATUS= on every change.
+void Daemon::OnSourceState() {
+  SourceHealth link = source_.Health();
   if (!ready_) {
+    if (!link.subscribed && link.problems.empty()) return;  // still connecting or subscribing
     ready_ = true;
     notifier_.Ready(StatusLine(0));
-    spdlog::info("ready{}", subscribed ? "" : "; waiting for the MQTT broker");
+    spdlog::info("ready{}", link.subscribed  ? ""
+                            : link.connected ? "; the MQTT subscription is not in place"
+                                             : "; waiting for the MQTT broker");
     return;
   }
   notifier_.Status(StatusLine(0));
+}
+
+DaemonHealth Daemon::Health() const {
+  SourceHealth link = source_.Health();
+  DaemonHealth health;
+  health.problems = link.problems;
+  if (!link.connected && link.problems.empty())
+    health.problems.push_back("not connected to the MQTT broker");
+  if (link.connected && !link.subscribed && link.problems.empty())
+    health.problems.push_back("MQTT subscription not yet confirmed");
+  if (!storage_ok_) health.problems.push_back("storage unavailable, holding ingest");
+  health.healthy = link.Healthy() && storage_ok_ && health.problems.empty();
+  return health;
 }
 
 void Daemon::Every(asio::steady_timer& timer, std::chrono::milliseconds period,
@@ -186,7 +234,11 @@ void Daemon::Every(asio::steady_timer& timer, std::chrono::milliseconds period,
   timer.expires_after(period);
   timer.async_wait([this, &timer, period, tick](const std::error_code& ec) {
     if (ec || stopping_) return;
-    (this->*tick)();
+    try {
+      (this->*tick)();
+    } catch (const std::exception& e) {
+      spdlog::error("periodic task failed: {}", e.what());
+    }
     Every(timer, period, tick);
   });
 }
@@ -202,8 +254,19 @@ void Daemon::UpdateStatus() {
 
 std::string Daemon::StatusLine(double events_per_s) const {
   const IngestCounters& c = ingest_.counters();
-  return fmt::format("{}; {}; events stored {} ({:.0f}/s), duplicates {}, rejects {}",
-                     source_.Subscribed() ? "connected" : "waiting for the MQTT broker",
+  SourceHealth link = source_.Health();
+  std::string state;
+  if (link.Healthy()) {
+    state = "connected";
+  } else if (!link.connected) {
+    state = "waiting for the MQTT broker";
+    if (!link.problems.empty()) state += " (" + link.problems.front() + ")";
+  } else if (!link.problems.empty()) {
+    state = fmt::format("UNHEALTHY: {}", fmt::join(link.problems, "; "));
+  } else {
+    state = "connected, subscribing";
+  }
+  return fmt::format("{}; {}; events stored {} ({:.0f}/s), duplicates {}, rejects {}", state,
                      storage_ok_ ? "storage ok" : "storage unavailable, holding ingest",
                      c.stored.load(), events_per_s, c.duplicates.load(), c.rejected.load());
 }
@@ -212,7 +275,7 @@ void Daemon::LogStats() {
   const IngestCounters& c = ingest_.counters();
   std::uint64_t stored = c.stored.load();
   spdlog::info("{}; events stored {} (+{}), duplicates {}, rejects {}",
-               source_.Connected() ? "connected" : "not connected", stored,
+               source_.Health().connected ? "connected" : "not connected", stored,
                stored - last_logged_stored_, c.duplicates.load(), c.rejected.load());
   last_logged_stored_ = stored;
 }

@@ -1,12 +1,16 @@
-// Daemon: floortrackd's wiring of store, ingest and MQTT on one io_context.
+// Daemon: floortrackd's wiring of store, ingest and message source on one
+// io_context.
 //
-// Owns the store, the ingest pipeline and the MQTT source. Signals arrive
-// through an asio::signal_set: SIGTERM/SIGINT stop (disconnect, drain the
-// handler, let io_context::run() return), SIGHUP reloads the config file.
-// Messages are ingested on Paho's thread inside HandleMessage(), which
-// returns only once the event is durable; storage conditions that may clear
-// (busy, full, read-only, I/O) are waited out with backoff, never dropped.
-// Everything except HandleMessage() runs on the io_context thread.
+// Owns the ingest pipeline, the timers and the signal handling; borrows the
+// EventStore and the MessageSource (main owns them; tests pass fakes), which
+// must outlive it. Signals arrive through an asio::signal_set: SIGTERM/SIGINT
+// stop (Shutdown()), SIGHUP reloads the config file. Messages are ingested on
+// the source's thread inside HandleMessage(), which returns true only once
+// the event is durable; storage conditions that may clear (busy, full,
+// read-only, I/O) are waited out with backoff, never dropped, until a stop
+// makes it give up (false: the source must not acknowledge). Everything
+// except HandleMessage() and Health() runs on the io_context thread;
+// Health() may be called from any thread.
 #pragma once
 
 #include <asio/io_context.hpp>
@@ -14,38 +18,54 @@
 #include <asio/steady_timer.hpp>
 #include <atomic>
 #include <condition_variable>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "adapters/config_file.h"
 #include "adapters/json_payload_decoder.h"
-#include "adapters/mqtt_source.h"
-#include "adapters/sqlite_store.h"
 #include "core/clock.h"
+#include "core/event_store.h"
 #include "core/ingest.h"
+#include "core/message_source.h"
 #include "daemon/log_throttle.h"
 #include "daemon/service_notifier.h"
 
 namespace floortrack {
 
+// What floortrackd reports as its health (systemd STATUS= now, an HTTP
+// health endpoint later).
+struct DaemonHealth {
+  bool healthy = false;
+  std::vector<std::string> problems;  // plain words; empty when healthy
+};
+
 class Daemon {
  public:
-  Daemon(asio::io_context& io, Config config, std::string config_path,
-         std::unique_ptr<SqliteStore> store);
+  Daemon(asio::io_context& io, Config config, std::string config_path, EventStore& store,
+         MessageSource& source);
+  // Applies the source-specific part of a reloaded config (main: the MQTT
+  // credentials and TLS files), after the topics and rules. Before Start().
+  void OnReload(std::function<void(const Config&)> apply) { apply_reload_ = std::move(apply); }
   void Start();
+  // What SIGTERM does: makes a message waiting for storage give up, stops
+  // the source (which may still deliver, and messages are still stored,
+  // until it returns), cancels the timers so io_context::run() returns.
+  void Shutdown();
+  DaemonHealth Health() const;
 
  private:
-  bool HandleMessage(std::string_view topic, std::string_view payload);  // Paho's thread
+  bool HandleMessage(const Delivery& delivery);  // the source's thread
   bool WaitOutStorageError(const Error& error, std::chrono::milliseconds& delay);
   void ApplyPendingRules();
   void LogOutcome(std::string_view topic, const IngestOutcome& outcome);
   void WaitForSignal();
-  void Shutdown();
   void Reload();
-  void OnLinkChange(bool subscribed);
+  void OnSourceState();
   void Every(asio::steady_timer& timer, std::chrono::milliseconds period, void (Daemon::*tick)());
   void UpdateStatus();
   void PingWatchdog();
@@ -60,11 +80,12 @@ class Daemon {
   bool ready_ = false;
   Config config_;
   std::string config_path_;
-  std::unique_ptr<SqliteStore> store_;
+  MessageSource& source_;
+  std::function<void(const Config&)> apply_reload_;
   JsonPayloadDecoder decoder_;
   SystemClock clock_;
-  Ingest ingest_;  // used on Paho's thread only
-  MqttSource source_;
+  Ingest ingest_;  // used on the source's thread only
+  DeliveryMark mark_;  // the source's thread: the current message's connection and place
 
   std::mutex pending_mutex_;
   std::optional<Rules> pending_rules_;  // handed from Reload() to the ingest thread

@@ -6,10 +6,14 @@
 #include <asio/io_context.hpp>
 #include <cstdio>
 #include <exception>
+#include <memory>
 #include <string>
 
 #include "adapters/config_file.h"
+#include "adapters/mqtt_source.h"
+#include "adapters/sqlite/state_record.h"
 #include "adapters/sqlite_store.h"
+#include "core/subscription_record.h"
 #include "daemon/daemon.h"
 #include "daemon/logging.h"
 #include "daemon/service_notifier.h"
@@ -72,8 +76,27 @@ int Run(const std::string& config_path, const std::string& log_level) {
     return kExitStorage;
   }
   spdlog::info("floortrackd {} starting; database {}", FLOORTRACK_VERSION, config.storage.path);
+  std::unique_ptr<floortrack::SqliteStore> events = std::move(store).value();
+  // The filters subscribed (so a filter dropped from the config is
+  // unsubscribed at the next connect, also across restarts) and the rules
+  // after a reload (so the CLI sees them at once) are kept in the database,
+  // through a connection of the io_context thread's own.
+  auto state = floortrack::StateRecord::Open(config.storage.path, config.storage.busy_timeout_ms);
+  if (!state) {
+    spdlog::critical("cannot open database: {}", state.error().message);
+    return kExitStorage;
+  }
   asio::io_context io;
-  floortrack::Daemon daemon(io, std::move(config), config_path, std::move(store).value());
+  // Declared in this order so they are destroyed daemon first, store last.
+  floortrack::MqttConfig link = config.mqtt;
+  link.topics = floortrack::SubscribedFilters(config);
+  floortrack::MqttSource mqtt(io, link, *state.value());
+  floortrack::Daemon daemon(io, std::move(config), config_path, *events, mqtt);
+  daemon.OnReload([&mqtt, &state](const floortrack::Config& next) {
+    mqtt.SetSecurity(next.mqtt);
+    if (auto recorded = state.value()->RecordRules(next.rules); !recorded)
+      spdlog::error("reload: could not record the rules for the CLI: {}", recorded.error().message);
+  });
   daemon.Start();
   io.run();
   spdlog::info("floortrackd stopped");

@@ -1,5 +1,6 @@
 // ServiceNotifier: tells the service manager (systemd, Type=notify) how
-// floortrackd is doing: READY=1, STATUS=, WATCHDOG=1, RELOADING=1, STOPPING=1.
+// floortrackd is doing: READY=1, STATUS=, WATCHDOG=1, RELOADING=1, STOPPING=1,
+// EXTEND_TIMEOUT_USEC=.
 //
 // Without a NOTIFY_SOCKET in the environment every call is a no-op, so the
 // daemon runs the same under systemd, in a terminal and in tests. The
