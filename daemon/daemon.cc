@@ -266,17 +266,21 @@ std::string Daemon::StatusLine(double events_per_s) const {
   } else {
     state = "connected, subscribing";
   }
-  return fmt::format("{}; {}; events stored {} ({:.0f}/s), duplicates {}, rejects {}", state,
-                     storage_ok_ ? "storage ok" : "storage unavailable, holding ingest",
-                     c.stored.load(), events_per_s, c.duplicates.load(), c.rejected.load());
+  return fmt::format(
+      "{}; {}; events stored {} ({:.0f}/s), duplicates {}, rejects {}, flagged ts {}, reused ids {}",
+      state, storage_ok_ ? "storage ok" : "storage unavailable, holding ingest", c.stored.load(),
+      events_per_s, c.duplicates.load(), c.rejected.load(), c.flagged_ts.load(),
+      c.reused_event_ids.load());
 }
 
 void Daemon::LogStats() {
   const IngestCounters& c = ingest_.counters();
   std::uint64_t stored = c.stored.load();
-  spdlog::info("{}; events stored {} (+{}), duplicates {}, rejects {}",
-               source_.Health().connected ? "connected" : "not connected", stored,
-               stored - last_logged_stored_, c.duplicates.load(), c.rejected.load());
+  spdlog::info(
+      "{}; events stored {} (+{}), duplicates {}, rejects {}, flagged ts {}, reused ids {}",
+      source_.Health().connected ? "connected" : "not connected", stored,
+      stored - last_logged_stored_, c.duplicates.load(), c.rejected.load(), c.flagged_ts.load(),
+      c.reused_event_ids.load());
   last_logged_stored_ = stored;
 }
 
