@@ -3,6 +3,8 @@
 #include <httplib.h>
 #include <spdlog/spdlog.h>
 
+#include <sys/socket.h>
+
 #include <cerrno>
 #include <charconv>
 #include <cstring>
@@ -118,6 +120,12 @@ HttpApi::HttpApi(ListenAddress address, std::string database_path, std::string t
   server_->set_write_timeout(kWriteTimeoutS, 0);
   server_->set_keep_alive_timeout(kKeepAliveTimeoutS);
   server_->set_payload_max_length(kMaxPayload);
+  // SO_REUSEADDR only: httplib's default also sets SO_REUSEPORT, which would
+  // let a second daemon share the port instead of failing at start.
+  server_->set_socket_options([](socket_t sock) {
+    int yes = 1;
+    setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+  });
   Route();
 }
 
