@@ -5,8 +5,8 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <charconv>
 #include <cerrno>
+#include <charconv>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
@@ -390,8 +390,8 @@ Result<Config> ParseConfig(std::string_view text, const std::string& source_name
   Config config;
   Reader r(source_name);
   r.KnownKeys(root, "",
-              {"stages", "mqtt", "storage", "http", "material_cost_per_g", "kpi", "ingest", "log", "source",
-               "material_density_g_per_ml"});
+              {"stages", "mqtt", "storage", "http", "material_cost_per_g", "kpi", "ingest", "log",
+               "source", "material_density_g_per_ml"});
   ReadMqtt(r, *r.Table(root, "mqtt"), config.mqtt);
   ReadStorage(r, *r.Table(root, "storage"), config.storage);
   ReadHttp(r, *r.Table(root, "http"), config.http);

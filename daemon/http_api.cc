@@ -2,10 +2,10 @@
 
 #include <httplib.h>
 #include <spdlog/spdlog.h>
-
 #include <sys/socket.h>
 
 #include <cerrno>
+#include <chrono>
 #include <charconv>
 #include <cstring>
 #include <exception>
@@ -82,8 +82,8 @@ Result<std::size_t> ParseCountParameter(std::string_view text) {
   std::size_t value = 0;
   auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
   if (text.empty() || ec != std::errc() || end != text.data() + text.size() || value > kMaxCount)
-    return MakeError(ErrorKind::kInvalid, "'" + std::string(text) +
-                                              "' is not a whole number from 0 to 1000000");
+    return MakeError(ErrorKind::kInvalid,
+                     "'" + std::string(text) + "' is not a whole number from 0 to 1000000");
   return value;
 }
 
@@ -136,9 +136,9 @@ Status HttpApi::Start() {
   errno = 0;
   if (!server_->bind_to_port(address_.host, address_.port)) {
     const int error = errno;
-    return MakeError(ErrorKind::kIo, "http: cannot listen on " + where + ": " +
-                                         (error != 0 ? std::strerror(error)
-                                                     : "address in use or not available"));
+    return MakeError(ErrorKind::kIo,
+                     "http: cannot listen on " + where + ": " +
+                         (error != 0 ? std::strerror(error) : "address in use or not available"));
   }
   listener_ = std::thread([this] {
     try {
@@ -147,6 +147,10 @@ Status HttpApi::Start() {
       spdlog::error("http: listener stopped: {}", e.what());
     }
   });
+  // stop() is a no-op until the listener runs: wait for it, so a stop right
+  // after the start cannot be lost.
+  for (int i = 0; i < 1000 && !server_->is_running(); ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
   spdlog::info("http listening on {}", where);
   return Ok{};
 }
@@ -178,9 +182,9 @@ auto HttpApi::WithStore(Query query) -> decltype(query(std::declval<SqliteStore&
   if (!store_) {
     auto opened = SqliteStore::OpenReadOnly(database_path_);
     if (!opened)
-      return MakeError(opened.error().kind == ErrorKind::kNotFound ? ErrorKind::kIo
-                                                                   : opened.error().kind,
-                       opened.error().message);
+      return MakeError(
+          opened.error().kind == ErrorKind::kNotFound ? ErrorKind::kIo : opened.error().kind,
+          opened.error().message);
     store_ = std::move(opened).value();
   }
   auto result = query(*store_);
@@ -211,7 +215,7 @@ void HttpApi::Route() {
     try {
       const char* what = response.status == 404   ? "no such resource"
                          : response.status == 413 ? "request too large"
-                                                   : "bad request";
+                                                  : "bad request";
       Reply(response, response.status, json{{"error", what}});
     } catch (...) {
     }
@@ -226,20 +230,20 @@ void HttpApi::Route() {
   server_->Get("/healthz", Guarded([this](const httplib::Request&, httplib::Response& response) {
                  Healthz(response);
                }));
-  server_->Get("/api/v1/kpi", Guarded([this](const httplib::Request& request,
-                                             httplib::Response& response) {
+  server_->Get("/api/v1/kpi",
+               Guarded([this](const httplib::Request& request, httplib::Response& response) {
                  Kpi(request, response);
                }));
-  server_->Get("/api/v1/orders", Guarded([this](const httplib::Request& request,
-                                                httplib::Response& response) {
+  server_->Get("/api/v1/orders",
+               Guarded([this](const httplib::Request& request, httplib::Response& response) {
                  Orders(request, response);
                }));
   server_->Get(R"(/api/v1/orders/([^/]+))",
                Guarded([this](const httplib::Request& request, httplib::Response& response) {
                  Order(request, response);
                }));
-  server_->Get("/api/v1/rejects", Guarded([this](const httplib::Request& request,
-                                                 httplib::Response& response) {
+  server_->Get("/api/v1/rejects",
+               Guarded([this](const httplib::Request& request, httplib::Response& response) {
                  Rejects(request, response);
                }));
   server_->Get(R"(/api/v1/batches/([^/]+))",

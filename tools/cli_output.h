@@ -14,10 +14,10 @@
 #include "core/batch.h"
 #include "core/kpi.h"
 #include "core/order_history.h"
-#include "core/result.h"
-#include "core/rules.h"
 #include "core/order_summary.h"
 #include "core/reject.h"
+#include "core/result.h"
+#include "core/rules.h"
 #include "core/stage_event.h"
 
 namespace floortrack::cli {

@@ -44,7 +44,8 @@ TEST_CASE("ParseCountParameter takes 0 to 1000000 and nothing else") {
   CHECK(ParseCountParameter("0").value() == 0);
   CHECK(ParseCountParameter("25").value() == 25);
   CHECK(ParseCountParameter("1000000").value() == 1'000'000);
-  for (const char* bad : {"", "-1", "+1", "1000001", "1e3", "ten", "5 ", "99999999999999999999999"}) {
+  for (const char* bad :
+       {"", "-1", "+1", "1000001", "1e3", "ten", "5 ", "99999999999999999999999"}) {
     CAPTURE(bad);
     CHECK_FALSE(ParseCountParameter(bad).ok());
   }

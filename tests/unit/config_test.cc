@@ -415,7 +415,7 @@ TEST_CASE("ParseListenAddress splits host and port") {
   CHECK(v6.value().port == 65535);
 }
 
-TEST_CASE("LoadConfig reads http.token_file, strips the newline, and names the key when unreadable") {
+TEST_CASE("LoadConfig reads http.token_file and names the key when it is unreadable") {
   const std::filesystem::path dir = std::filesystem::temp_directory_path();
   const std::filesystem::path token = dir / "floortrack_config_test_token";
   const std::filesystem::path path = dir / "floortrack_config_test_http.toml";
