@@ -467,8 +467,13 @@ TEST_CASE("RestartOnlyChanges names exactly the changed keys a running daemon ca
   next.rules.kpi_currency = "EUR";                   // applies at once: not listed
   next.rules.earliest_ts = FromEpochMs(0);           // applies at once: not listed
   next.rules.max_past_skew = std::chrono::hours(1);  // applies at once: not listed
+  next.http.token_file = "/etc/t";                   // re-read on reload: not listed
+  next.http.token = "t";                             // re-read on reload: not listed
   CHECK(RestartOnlyChanges(running, next) ==
         std::vector<std::string>{"storage.path", "mqtt.client_id"});
+  next.http.listen = "";
+  CHECK(RestartOnlyChanges(running, next) ==
+        std::vector<std::string>{"storage.path", "http.listen", "mqtt.client_id"});
 }
 
 }  // namespace
