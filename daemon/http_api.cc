@@ -5,8 +5,8 @@
 #include <sys/socket.h>
 
 #include <cerrno>
-#include <chrono>
 #include <charconv>
+#include <chrono>
 #include <cstring>
 #include <exception>
 #include <nlohmann/json.hpp>
@@ -26,6 +26,13 @@ constexpr time_t kReadTimeoutS = 5;
 constexpr time_t kWriteTimeoutS = 5;
 constexpr time_t kKeepAliveTimeoutS = 5;
 constexpr std::size_t kMaxPayload = 4096;  // GET only: no body expected
+
+// A value quoted in an error message, cut to a readable length.
+std::string Quoted(std::string_view text) {
+  constexpr std::size_t kMax = 64;
+  if (text.size() <= kMax) return "'" + std::string(text) + "'";
+  return "'" + std::string(text.substr(0, kMax)) + "...'";
+}
 
 void Reply(httplib::Response& response, int status, const json& body) {
   response.status = status;
@@ -72,9 +79,9 @@ Result<std::optional<TimePoint>> ParseTimeParameter(std::string_view text, TimeP
     value[value.size() - 6] = '+';
   auto t = ParseTimeArgument(value, now);
   if (!t)
-    return MakeError(ErrorKind::kInvalid,
-                     "'" + std::string(text) +
-                         "' is not RFC 3339, YYYY-MM-DD or a span like 7d, 24h (encode + as %2B)");
+    return MakeError(
+        ErrorKind::kInvalid,
+        Quoted(text) + " is not RFC 3339, YYYY-MM-DD or a span like 7d, 24h (encode + as %2B)");
   return std::optional<TimePoint>{*t};
 }
 
@@ -83,14 +90,14 @@ Result<std::size_t> ParseCountParameter(std::string_view text) {
   auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
   if (text.empty() || ec != std::errc() || end != text.data() + text.size() || value > kMaxCount)
     return MakeError(ErrorKind::kInvalid,
-                     "'" + std::string(text) + "' is not a whole number from 0 to 1000000");
+                     Quoted(text) + " is not a whole number from 0 to 1000000");
   return value;
 }
 
 Result<bool> ParseFlagParameter(std::string_view text) {
   if (text.empty() || text == "0" || text == "false") return false;
   if (text == "1" || text == "true") return true;
-  return MakeError(ErrorKind::kInvalid, "'" + std::string(text) + "' is not 1, 0, true or false");
+  return MakeError(ErrorKind::kInvalid, Quoted(text) + " is not 1, 0, true or false");
 }
 
 bool BearerTokenMatches(std::string_view expected, std::string_view header) {
@@ -311,7 +318,7 @@ void HttpApi::Order(const httplib::Request& request, httplib::Response& response
     return cli::StatusJson(order.value(), timeline.value(), now, batches.value());
   });
   if (!status && status.error().kind == ErrorKind::kNotFound)
-    return Reply(response, 404, json{{"error", "unknown order '" + id + "'"}});
+    return Reply(response, 404, json{{"error", "unknown order " + Quoted(id)}});
   if (!status) return Unavailable(response, status.error());
   Reply(response, 200, status.value());
 }
@@ -343,7 +350,7 @@ void HttpApi::Batch(const httplib::Request& request, httplib::Response& response
     return cli::BatchJson(view.value());
   });
   if (!batch && batch.error().kind == ErrorKind::kNotFound)
-    return Reply(response, 404, json{{"error", "unknown batch '" + id + "'"}});
+    return Reply(response, 404, json{{"error", "unknown batch " + Quoted(id)}});
   if (!batch) return Unavailable(response, batch.error());
   Reply(response, 200, batch.value());
 }
