@@ -491,6 +491,12 @@ std::vector<std::string> SecurityWarnings(const Config& config, const std::strin
   if (!config.mqtt.password_file.empty() && !config.mqtt.UsesTls())
     warnings.push_back("mqtt.password_file is set but mqtt.uri (" + config.mqtt.uri +
                        ") does not use TLS: the password crosses the network in clear text");
+  if (auto address = ParseListenAddress(config.http.listen);
+      address && config.http.token_file.empty() && address.value().host != "localhost" &&
+      address.value().host != "::1" && address.value().host.rfind("127.", 0) != 0)
+    warnings.push_back("http.listen (" + config.http.listen +
+                       ") is not loopback and http.token_file is not set: anyone who can reach "
+                       "it reads the shop's orders");
   return warnings;
 }
 
