@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <charconv>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
@@ -189,7 +190,22 @@ Result<Config> LoadReferencedFiles(Config config, const std::string& source) {
       return fail(key, MakeError(ErrorKind::kNotFound,
                                  "cannot read '" + *path + "': " + std::strerror(errno)));
   }
+  if (!config.http.token_file.empty()) {
+    auto token = ReadSecretFile(config.http.token_file);
+    if (!token) return fail("http.token_file", token.error());
+    config.http.token = std::move(token).value();
+  }
   return config;
+}
+
+void ReadHttp(Reader& r, const toml::table& t, HttpConfig& h) {
+  r.KnownKeys(t, "http", {"listen", "token_file"});
+  r.String(t, "http", "listen", h.listen);
+  r.String(t, "http", "token_file", h.token_file);
+  if (!h.listen.empty()) {
+    auto address = ParseListenAddress(h.listen);
+    if (!address) r.Fail("http.listen", address.error().message);
+  }
 }
 
 void ReadStorage(Reader& r, const toml::table& t, StorageConfig& s) {
@@ -374,10 +390,11 @@ Result<Config> ParseConfig(std::string_view text, const std::string& source_name
   Config config;
   Reader r(source_name);
   r.KnownKeys(root, "",
-              {"stages", "mqtt", "storage", "material_cost_per_g", "kpi", "ingest", "log", "source",
-               "material_density_g_per_ml"});
+              {"stages", "mqtt", "storage", "http", "material_cost_per_g", "kpi", "ingest", "log",
+               "source", "material_density_g_per_ml"});
   ReadMqtt(r, *r.Table(root, "mqtt"), config.mqtt);
   ReadStorage(r, *r.Table(root, "storage"), config.storage);
+  ReadHttp(r, *r.Table(root, "http"), config.http);
   ReadRules(r, root, config.rules);
   ReadSources(r, root, config.rules);
   const toml::table* log = r.Table(root, "log");
@@ -389,6 +406,27 @@ Result<Config> ParseConfig(std::string_view text, const std::string& source_name
     r.Fail("log.level", "must be one of trace, debug, info, warn, error, critical, off");
   if (r.failed()) return r.error();
   return config;
+}
+
+Result<ListenAddress> ParseListenAddress(std::string_view text) {
+  auto bad = [&](const std::string& why) {
+    return MakeError(ErrorKind::kInvalid, "'" + std::string(text) + "' " + why);
+  };
+  std::size_t colon = text.rfind(':');
+  if (colon == std::string_view::npos) return bad("must be host:port, e.g. 127.0.0.1:8760");
+  std::string_view host = text.substr(0, colon);
+  std::string_view port = text.substr(colon + 1);
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']')
+    host = host.substr(1, host.size() - 2);
+  else if (host.find(':') != std::string_view::npos)
+    return bad("must write an IPv6 host in brackets, e.g. [::1]:8760");
+  if (host.empty()) return bad("has no host (0.0.0.0 listens on every interface)");
+  int value = 0;
+  auto [end, ec] = std::from_chars(port.data(), port.data() + port.size(), value);
+  if (port.empty() || ec != std::errc() || end != port.data() + port.size() || value < 1 ||
+      value > 65535)
+    return bad("has no port from 1 to 65535");
+  return ListenAddress{std::string(host), value};
 }
 
 std::vector<std::string> SubscribedFilters(const Config& config) {
@@ -409,6 +447,7 @@ std::vector<std::string> RestartOnlyChanges(const Config& a, const Config& b) {
   check(a.storage.synchronous != b.storage.synchronous, "storage.synchronous");
   check(a.storage.busy_timeout_ms != b.storage.busy_timeout_ms, "storage.busy_timeout_ms");
   check(a.storage.max_rejects != b.storage.max_rejects, "storage.max_rejects");
+  check(a.http.listen != b.http.listen, "http.listen");
   check(a.mqtt.uri != b.mqtt.uri, "mqtt.uri");
   check(a.mqtt.client_id != b.mqtt.client_id, "mqtt.client_id");
   check(a.mqtt.qos != b.mqtt.qos, "mqtt.qos");
@@ -447,10 +486,17 @@ std::vector<std::string> SecurityWarnings(const Config& config, const std::strin
   };
   check("config file", config_path, /*own_group_ok=*/true);
   check("password file (mqtt.password_file)", config.mqtt.password_file);
+  check("API token file (http.token_file)", config.http.token_file);
   check("TLS private key (mqtt.key_file)", config.mqtt.key_file);
   if (!config.mqtt.password_file.empty() && !config.mqtt.UsesTls())
     warnings.push_back("mqtt.password_file is set but mqtt.uri (" + config.mqtt.uri +
                        ") does not use TLS: the password crosses the network in clear text");
+  if (auto address = ParseListenAddress(config.http.listen);
+      address && config.http.token_file.empty() && address.value().host != "localhost" &&
+      address.value().host != "::1" && address.value().host.rfind("127.", 0) != 0)
+    warnings.push_back("http.listen (" + config.http.listen +
+                       ") is not loopback and http.token_file is not set: anyone who can reach "
+                       "it reads the shop's orders");
   return warnings;
 }
 

@@ -5,7 +5,8 @@
 // naming the file, the key and the problem.
 // Unknown keys are errors, so a typo never passes silently. Every key has a
 // default, so an empty file is a valid config. Pure apart from reading the
-// file (and, in LoadConfig, the mqtt.password_file it names); thread-safe.
+// file (and, in LoadConfig, the mqtt.password_file and http.token_file it
+// names); thread-safe.
 #pragma once
 
 #include <string>
@@ -53,9 +54,30 @@ struct LogConfig {
   std::string level = "info";  // trace, debug, info, warn, error, critical, off
 };
 
+// The read-only HTTP API (docs/api.md).
+struct HttpConfig {
+  std::string listen = "127.0.0.1:8760";  // host:port ([v6]:port); empty: no listener
+  // When set, every request except /healthz needs "Authorization: Bearer
+  // <token>". The token is read from token_file by LoadConfig (trailing
+  // newline stripped), at start and on reload; it is never logged.
+  std::string token_file;
+  std::string token;  // not a config key: the contents of token_file
+};
+
+// A listen address split into host and port.
+struct ListenAddress {
+  std::string host;
+  int port = 0;
+};
+
+// Parses "host:port" or "[v6]:port" (port 1..65535, host not empty); the
+// error says what is wrong.
+Result<ListenAddress> ParseListenAddress(std::string_view text);
+
 struct Config {
   MqttConfig mqtt;
   StorageConfig storage;
+  HttpConfig http;
   LogConfig log;
   Rules rules;
 };

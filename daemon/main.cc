@@ -15,6 +15,7 @@
 #include "adapters/sqlite_store.h"
 #include "core/subscription_record.h"
 #include "daemon/daemon.h"
+#include "daemon/http_api.h"
 #include "daemon/logging.h"
 #include "daemon/service_notifier.h"
 
@@ -22,6 +23,7 @@ namespace {
 
 constexpr int kExitConfig = 2;
 constexpr int kExitStorage = 1;
+constexpr int kExitHttp = 3;  // [http] listen address in use or not available
 // Start time asked of systemd at each migration or rebuild progress report.
 constexpr std::chrono::minutes kStartExtension{5};
 
@@ -91,14 +93,37 @@ int Run(const std::string& config_path, const std::string& log_level) {
   floortrack::MqttConfig link = config.mqtt;
   link.topics = floortrack::SubscribedFilters(config);
   floortrack::MqttSource mqtt(io, link, *state.value());
+  const floortrack::HttpConfig http_config = config.http;
+  const std::string database_path = config.storage.path;
   floortrack::Daemon daemon(io, std::move(config), config_path, *events, mqtt);
-  daemon.OnReload([&mqtt, &state](const floortrack::Config& next) {
+  // The read-only HTTP API (docs/api.md), on threads of its own with its own
+  // read-only connection; declared after the daemon so it is stopped and
+  // destroyed first (its health endpoint asks the daemon).
+  std::unique_ptr<floortrack::HttpApi> http;
+  if (!http_config.listen.empty()) {
+    auto address = floortrack::ParseListenAddress(http_config.listen);
+    if (!address) {  // LoadConfig checked it; kept for safety
+      spdlog::critical("http.listen: {}", address.error().message);
+      return kExitConfig;
+    }
+    http = std::make_unique<floortrack::HttpApi>(address.value(), database_path, http_config.token,
+                                                 [&daemon] { return daemon.Health(); });
+    if (auto started = http->Start(); !started) {
+      spdlog::critical("{}", started.error().message);
+      return kExitHttp;
+    }
+  }
+  daemon.OnReload([&mqtt, &state, &http](const floortrack::Config& next) {
     mqtt.SetSecurity(next.mqtt);
+    if (http) http->SetToken(next.http.token);
     if (auto recorded = state.value()->RecordRules(next.rules); !recorded)
       spdlog::error("reload: could not record the rules for the CLI: {}", recorded.error().message);
   });
   daemon.Start();
   io.run();
+  // io.run() returns after Daemon::Shutdown(): stop serving before the
+  // daemon and the store go away.
+  if (http) http->Stop();
   spdlog::info("floortrackd stopped");
   return 0;
 }

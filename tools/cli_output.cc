@@ -110,6 +110,22 @@ json KpiJson(const KpiReport& r) {
   return j;
 }
 
+Result<KpiReport> KpiReportOf(OrderHistory& history, const Rules& rules, const Window& window) {
+  KpiAccumulator kpis(rules, window);
+  auto visited =
+      history.VisitOrdersForKpi(window, [&](const OrderSummary& order) { kpis.Add(order); });
+  if (!visited) return visited.error();
+  auto material = history.MaterialInWindow(window);
+  if (!material) return material.error();
+  return kpis.Finish(material.value());
+}
+
+Result<json> KpiReportJson(OrderHistory& history, const Rules& rules, const Window& window) {
+  auto report = KpiReportOf(history, rules, window);
+  if (!report) return report.error();
+  return KpiJson(report.value());
+}
+
 std::string KpiTable(const KpiReport& r) {
   std::ostringstream out;
   const TurnaroundStats& t = r.turnaround;

@@ -1,7 +1,10 @@
 // Rendering of CLI answers: human-readable tables and the --json shapes.
 //
 // Pure functions from core values to text; the JSON shapes are the stable
-// interface scripts rely on (docs/cli.md). Thread-safe.
+// interface scripts rely on (docs/cli.md) and the HTTP API serves
+// (docs/api.md). Part of the floortrack_reports library, which both the CLI
+// and floortrackd link. Thread-safe, except KpiReportJson, which uses the
+// OrderHistory it is given (one thread at a time, as any store).
 #pragma once
 
 #include <nlohmann/json.hpp>
@@ -10,13 +13,25 @@
 
 #include "core/batch.h"
 #include "core/kpi.h"
+#include "core/order_history.h"
 #include "core/order_summary.h"
 #include "core/reject.h"
+#include "core/result.h"
+#include "core/rules.h"
 #include "core/stage_event.h"
 
 namespace floortrack::cli {
 
 nlohmann::json KpiJson(const KpiReport& report);
+// The KPI report over `window`: the orders and material in the window,
+// accumulated with `rules`. Storage errors are returned.
+Result<KpiReport> KpiReportOf(OrderHistory& history, const Rules& rules, const Window& window);
+// The KPI report over `window` as `floortrack kpi --json` prints it and
+// GET /api/v1/kpi serves it: the orders and material in the window,
+// accumulated with `rules` (the rules recorded in the database). Storage
+// errors are returned.
+Result<nlohmann::json> KpiReportJson(OrderHistory& history, const Rules& rules,
+                                     const Window& window);
 std::string KpiTable(const KpiReport& report);
 
 // `batches`: the batches the order was in (a build plate, a casting tree).

@@ -42,6 +42,8 @@ reconnect_min_ms = 100
 [storage]
 path = "$work/floortrack.db"
 synchronous = "normal"
+[http]
+listen = ""
 [material_cost_per_g]
 "castable-resin" = 0.30
 "silver-925" = 0.90

@@ -9,7 +9,7 @@ packages=(
   libasio-dev libpaho-mqttpp-dev libpaho-mqtt-dev libssl-dev libsqlite3-dev
   libspdlog-dev libfmt-dev nlohmann-json3-dev libtomlplusplus-dev libcli11-dev doctest-dev
   libsystemd-dev mosquitto mosquitto-clients sqlite3 openssl
-  systemd dpkg-dev adduser file util-linux
+  systemd dpkg-dev adduser file util-linux libcpp-httplib-dev
   ${FLOORTRACK_EXTRA_PACKAGES:-}
 )
 

@@ -72,16 +72,15 @@ int RunKpi(OrderHistory& h, const Rules& rules, const Options& o, TimePoint now)
   if (!since) return Fail(since.error().message, kExitUsage);
   if (!until) return Fail(until.error().message, kExitUsage);
   Window window{since.value(), until.value()};
-  KpiAccumulator kpis(rules, window);
-  auto visited = h.VisitOrdersForKpi(window, [&](const OrderSummary& order) { kpis.Add(order); });
-  if (!visited) return Fail(visited.error().message);
-  auto material = h.MaterialInWindow(window);
-  if (!material) return Fail(material.error().message);
-  KpiReport report = kpis.Finish(material.value());
-  if (o.json)
-    Print(KpiJson(report));
-  else
-    std::cout << KpiTable(report);
+  if (o.json) {
+    auto report = KpiReportJson(h, rules, window);
+    if (!report) return Fail(report.error().message);
+    Print(report.value());
+    return kExitOk;
+  }
+  auto report = KpiReportOf(h, rules, window);
+  if (!report) return Fail(report.error().message);
+  std::cout << KpiTable(report.value());
   return kExitOk;
 }
 

@@ -134,7 +134,7 @@ def secure_daemon(root, name, uri, mqtt_lines, password=None, password_mode=0o60
         os.chmod(pw_file, password_mode)
         lines += [f'username = "{USER}"', f'password_file = "{pw_file}"']
     with open(daemon.config, "w") as f:
-        f.write("[mqtt]\n" + "\n".join(lines) + f'\n\n[storage]\npath = "{daemon.db}"\n\n[log]\nlevel = "info"\n')
+        f.write("[mqtt]\n" + "\n".join(lines) + f'\n\n[storage]\npath = "{daemon.db}"\n\n[http]\nlisten = ""\n\n[log]\nlevel = "info"\n')
     os.chmod(daemon.config, config_mode)
     return daemon
 

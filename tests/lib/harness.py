@@ -121,8 +121,9 @@ class Daemon:
     """floortrackd with a config file in the test's directory."""
 
     def __init__(self, workdir, broker_uri, extra="", client_id="floortrackd-test", prices=None,
-                 storage="", db=None):
-        """storage: extra lines for the [storage] table; db: database path (default in workdir)."""
+                 storage="", db=None, http='listen = ""'):
+        """storage: extra lines for the [storage] table; db: database path (default in workdir);
+        http: the lines of the [http] table (default: no HTTP listener)."""
         self.workdir = workdir
         self.db = db or os.path.join(workdir, "floortrack.db")
         self.config = os.path.join(workdir, "floortrack.toml")
@@ -139,6 +140,9 @@ reconnect_max_ms = 1000
 [storage]
 path = "{self.db}"
 {storage}
+
+[http]
+{http}
 
 [material_cost_per_g]
 {price_lines}

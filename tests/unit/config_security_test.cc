@@ -135,6 +135,25 @@ TEST_CASE("LoadConfig: unreadable TLS files are errors naming the key") {
   CHECK(Contains(r.error().message, "key 'mqtt.ca_file': cannot read '/nonexistent/ca.pem'"));
 }
 
+TEST_CASE("SecurityWarnings: an HTTP listener beyond loopback without a token") {
+  TempDir dir;
+  std::string config = dir.Write("c.toml", "", 0600);
+  std::string token = dir.Write("t", "tok\n", 0644);
+  Config c;
+  CHECK(SecurityWarnings(c, config).empty());  // 127.0.0.1:8760
+  c.http.listen = "[::1]:8760";
+  CHECK(SecurityWarnings(c, config).empty());
+  c.http.listen = "0.0.0.0:8760";
+  auto warnings = SecurityWarnings(c, config);
+  REQUIRE(warnings.size() == 1);
+  CHECK(Contains(warnings[0], "http.listen (0.0.0.0:8760) is not loopback"));
+  c.http.token_file = token;
+  warnings = SecurityWarnings(c, config);
+  REQUIRE(warnings.size() == 1);  // the token file readable by others
+  CHECK(Contains(warnings[0], "http.token_file"));
+  CHECK(Contains(warnings[0], "chmod 600 " + token));
+}
+
 TEST_CASE("SecurityWarnings: files readable by group or others, password without TLS") {
   TempDir dir;
   std::string pw = dir.Write("pw", "s3cret\n", 0644);

@@ -46,6 +46,9 @@ void CheckDefaults(const Config& c) {
   CHECK(c.storage.synchronous == "full");
   CHECK(c.storage.busy_timeout_ms == 5000);
   CHECK(c.storage.max_rejects == 10000);
+  CHECK(c.http.listen == "127.0.0.1:8760");
+  CHECK(c.http.token_file.empty());
+  CHECK(c.http.token.empty());
   CHECK(c.log.level == "info");
   CHECK(c.rules.stages == kDefaultStages);
   CHECK(c.rules.stages.size() == 10);
@@ -376,6 +379,65 @@ TEST_CASE("LoadConfig reads a file and names it in errors") {
         path.string() + ": key 'storage.synchronous': must be \"full\" or \"normal\"");
 }
 
+TEST_CASE("ParseConfig [http] listen and token_file are read") {
+  auto r = ParseConfig("[http]\nlisten = \"[::1]:9000\"\ntoken_file = \"/etc/t\"\n", kSource);
+  REQUIRE(r.ok());
+  CHECK(r.value().http.listen == "[::1]:9000");
+  CHECK(r.value().http.token_file == "/etc/t");
+  CHECK(r.value().http.token.empty());  // ParseConfig reads no other file
+  auto off = ParseConfig("[http]\nlisten = \"\"\n", kSource);
+  REQUIRE(off.ok());
+  CHECK(off.value().http.listen.empty());
+}
+
+TEST_CASE("ParseConfig bad http.listen values are errors naming the key") {
+  for (const char* bad : {"8760", "127.0.0.1", ":8760", "127.0.0.1:0", "127.0.0.1:65536",
+                          "127.0.0.1:http", "127.0.0.1:87x", "::1:8760", "[]:8760"}) {
+    CAPTURE(bad);
+    const std::string e = ErrorOf(std::string("[http]\nlisten = \"") + bad + "\"\n");
+    CHECK(Contains(e, "key 'http.listen'"));
+    CHECK(Contains(e, bad));
+  }
+  const std::string both = ErrorOf("[http]\nlisten = 5\ntoken_file = 1\nport = 3\n");
+  CHECK(Contains(both, "http.listen"));
+  CHECK(Contains(both, "http.token_file"));
+  CHECK(Contains(both, "http.port"));
+}
+
+TEST_CASE("ParseListenAddress splits host and port") {
+  auto v4 = ParseListenAddress("0.0.0.0:1");
+  REQUIRE(v4.ok());
+  CHECK(v4.value().host == "0.0.0.0");
+  CHECK(v4.value().port == 1);
+  auto v6 = ParseListenAddress("[::1]:65535");
+  REQUIRE(v6.ok());
+  CHECK(v6.value().host == "::1");
+  CHECK(v6.value().port == 65535);
+}
+
+TEST_CASE("LoadConfig reads http.token_file and names the key when it is unreadable") {
+  const std::filesystem::path dir = std::filesystem::temp_directory_path();
+  const std::filesystem::path token = dir / "floortrack_config_test_token";
+  const std::filesystem::path path = dir / "floortrack_config_test_http.toml";
+  auto write = [](const std::filesystem::path& p, const std::string& text) {
+    std::FILE* f = std::fopen(p.c_str(), "w");
+    REQUIRE(f != nullptr);
+    std::fputs(text.c_str(), f);
+    std::fclose(f);
+  };
+  write(token, "s3cret\n");
+  write(path, "[http]\ntoken_file = \"" + token.string() + "\"\n");
+  auto r = LoadConfig(path.string());
+  REQUIRE_MESSAGE(r.ok(), (r.ok() ? std::string() : r.error().message));
+  CHECK(r.value().http.token == "s3cret");
+  std::filesystem::remove(token);
+  auto missing = LoadConfig(path.string());
+  std::filesystem::remove(path);
+  REQUIRE_FALSE(missing.ok());
+  CHECK(Contains(missing.error().message, "key 'http.token_file'"));
+  CHECK_FALSE(Contains(missing.error().message, "s3cret"));
+}
+
 TEST_CASE("The shipped config/floortrack.toml parses and equals the defaults") {
   const std::filesystem::path source_dir =
       std::filesystem::path(__FILE__).parent_path().parent_path().parent_path();
@@ -405,8 +467,13 @@ TEST_CASE("RestartOnlyChanges names exactly the changed keys a running daemon ca
   next.rules.kpi_currency = "EUR";                   // applies at once: not listed
   next.rules.earliest_ts = FromEpochMs(0);           // applies at once: not listed
   next.rules.max_past_skew = std::chrono::hours(1);  // applies at once: not listed
+  next.http.token_file = "/etc/t";                   // re-read on reload: not listed
+  next.http.token = "t";                             // re-read on reload: not listed
   CHECK(RestartOnlyChanges(running, next) ==
         std::vector<std::string>{"storage.path", "mqtt.client_id"});
+  next.http.listen = "";
+  CHECK(RestartOnlyChanges(running, next) ==
+        std::vector<std::string>{"storage.path", "http.listen", "mqtt.client_id"});
 }
 
 }  // namespace

@@ -1,0 +1,358 @@
+#include "daemon/http_api.h"
+
+#include <httplib.h>
+#include <spdlog/spdlog.h>
+#include <sys/socket.h>
+
+#include <cerrno>
+#include <charconv>
+#include <chrono>
+#include <cstring>
+#include <exception>
+#include <nlohmann/json.hpp>
+#include <utility>
+
+#include "core/clock.h"
+#include "tools/cli_output.h"
+
+namespace floortrack {
+namespace {
+
+using nlohmann::json;
+
+constexpr std::size_t kMaxCount = 1'000'000;
+constexpr std::size_t kDefaultRejects = 50;  // as `floortrack rejects`
+constexpr time_t kReadTimeoutS = 5;
+constexpr time_t kWriteTimeoutS = 5;
+constexpr time_t kKeepAliveTimeoutS = 5;
+constexpr std::size_t kMaxPayload = 4096;  // GET only: no body expected
+
+// A value quoted in an error message, cut to a readable length.
+std::string Quoted(std::string_view text) {
+  constexpr std::size_t kMax = 64;
+  if (text.size() <= kMax) return "'" + std::string(text) + "'";
+  return "'" + std::string(text.substr(0, kMax)) + "...'";
+}
+
+void Reply(httplib::Response& response, int status, const json& body) {
+  response.status = status;
+  response.set_content(body.dump(-1, ' ', false, json::error_handler_t::replace),
+                       "application/json; charset=utf-8");
+}
+
+void BadParameter(httplib::Response& response, const char* parameter, const Error& error) {
+  Reply(response, 400, json{{"error", error.message}, {"parameter", parameter}});
+}
+
+// A storage problem (or a missing database): 503 with the reason.
+void Unavailable(httplib::Response& response, const Error& error) {
+  Reply(response, 503, json{{"error", error.message}});
+}
+
+std::string Param(const httplib::Request& request, const char* name) {
+  return request.has_param(name) ? request.get_param_value(name) : std::string();
+}
+
+// Every handler runs inside this: nothing thrown escapes to httplib.
+template <class Handler>
+httplib::Server::Handler Guarded(Handler handler) {
+  return [handler](const httplib::Request& request, httplib::Response& response) {
+    try {
+      handler(request, response);
+    } catch (const std::exception& e) {
+      spdlog::error("http: {} {}: {}", request.method, request.path, e.what());
+      Reply(response, 503, json{{"error", "internal error; see the daemon's log"}});
+    } catch (...) {
+      spdlog::error("http: {} {}: unknown exception", request.method, request.path);
+      Reply(response, 503, json{{"error", "internal error; see the daemon's log"}});
+    }
+  };
+}
+
+}  // namespace
+
+Result<std::optional<TimePoint>> ParseTimeParameter(std::string_view text, TimePoint now) {
+  if (text.empty()) return std::optional<TimePoint>{};
+  std::string value(text);
+  // "...T10:00:00 01:00": an unencoded "+" decoded as a space.
+  if (value.size() > 6 && value[value.size() - 6] == ' ' && value[value.size() - 3] == ':')
+    value[value.size() - 6] = '+';
+  auto t = ParseTimeArgument(value, now);
+  if (!t)
+    return MakeError(
+        ErrorKind::kInvalid,
+        Quoted(text) + " is not RFC 3339, YYYY-MM-DD or a span like 7d, 24h (encode + as %2B)");
+  return std::optional<TimePoint>{*t};
+}
+
+Result<std::size_t> ParseCountParameter(std::string_view text) {
+  std::size_t value = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (text.empty() || ec != std::errc() || end != text.data() + text.size() || value > kMaxCount)
+    return MakeError(ErrorKind::kInvalid,
+                     Quoted(text) + " is not a whole number from 0 to 1000000");
+  return value;
+}
+
+Result<bool> ParseFlagParameter(std::string_view text) {
+  if (text.empty() || text == "0" || text == "false") return false;
+  if (text == "1" || text == "true") return true;
+  return MakeError(ErrorKind::kInvalid, Quoted(text) + " is not 1, 0, true or false");
+}
+
+bool BearerTokenMatches(std::string_view expected, std::string_view header) {
+  constexpr std::string_view kScheme = "Bearer ";
+  if (expected.empty() || header.size() < kScheme.size()) return false;
+  bool scheme_ok = header.substr(0, kScheme.size()) == kScheme;
+  std::string_view given = header.substr(kScheme.size());
+  // Every byte of `expected` is compared whatever `given` holds: the time
+  // depends on the token's length only.
+  unsigned char diff = given.size() == expected.size() ? 0 : 1;
+  for (std::size_t i = 0; i < expected.size(); ++i) {
+    unsigned char g = i < given.size() ? static_cast<unsigned char>(given[i]) : 0;
+    diff |= static_cast<unsigned char>(g ^ static_cast<unsigned char>(expected[i]));
+  }
+  return scheme_ok && diff == 0;
+}
+
+HttpApi::HttpApi(ListenAddress address, std::string database_path, std::string token,
+                 std::function<DaemonHealth()> health)
+    : address_(std::move(address)),
+      database_path_(std::move(database_path)),
+      health_(std::move(health)),
+      server_(std::make_unique<httplib::Server>()),
+      token_(std::move(token)) {
+  server_->new_task_queue = [] { return new httplib::ThreadPool(kWorkers); };
+  server_->set_read_timeout(kReadTimeoutS, 0);
+  server_->set_write_timeout(kWriteTimeoutS, 0);
+  server_->set_keep_alive_timeout(kKeepAliveTimeoutS);
+  server_->set_payload_max_length(kMaxPayload);
+  // SO_REUSEADDR only: httplib's default also sets SO_REUSEPORT, which would
+  // let a second daemon share the port instead of failing at start.
+  server_->set_socket_options([](socket_t sock) {
+    int yes = 1;
+    setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+  });
+  Route();
+}
+
+HttpApi::~HttpApi() { Stop(); }
+
+Status HttpApi::Start() {
+  const std::string where = address_.host + ":" + std::to_string(address_.port);
+  errno = 0;
+  if (!server_->bind_to_port(address_.host, address_.port)) {
+    const int error = errno;
+    return MakeError(ErrorKind::kIo,
+                     "http: cannot listen on " + where + ": " +
+                         (error != 0 ? std::strerror(error) : "address in use or not available"));
+  }
+  listener_ = std::thread([this] {
+    try {
+      server_->listen_after_bind();
+    } catch (const std::exception& e) {
+      spdlog::error("http: listener stopped: {}", e.what());
+    }
+  });
+  // stop() is a no-op until the listener runs: wait for it, so a stop right
+  // after the start cannot be lost.
+  for (int i = 0; i < 1000 && !server_->is_running(); ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  spdlog::info("http listening on {}", where);
+  return Ok{};
+}
+
+void HttpApi::SetToken(std::string token) {
+  std::lock_guard lock(token_mutex_);
+  token_ = std::move(token);
+}
+
+void HttpApi::Stop() {
+  if (!listener_.joinable()) return;
+  server_->stop();
+  listener_.join();
+}
+
+bool HttpApi::Authorized(const httplib::Request& request) {
+  std::string token;
+  {
+    std::lock_guard lock(token_mutex_);
+    token = token_;
+  }
+  if (token.empty()) return true;
+  return BearerTokenMatches(token, request.get_header_value("Authorization"));
+}
+
+template <class Query>
+auto HttpApi::WithStore(Query query) -> decltype(query(std::declval<SqliteStore&>())) {
+  std::lock_guard lock(store_mutex_);
+  if (!store_) {
+    auto opened = SqliteStore::OpenReadOnly(database_path_);
+    if (!opened)
+      return MakeError(
+          opened.error().kind == ErrorKind::kNotFound ? ErrorKind::kIo : opened.error().kind,
+          opened.error().message);
+    store_ = std::move(opened).value();
+  }
+  auto result = query(*store_);
+  // A connection that failed is reopened for the next request.
+  if (!result && result.error().kind != ErrorKind::kNotFound &&
+      result.error().kind != ErrorKind::kInvalid)
+    store_.reset();
+  return result;
+}
+
+void HttpApi::Route() {
+  server_->set_pre_routing_handler(
+      [this](const httplib::Request& request, httplib::Response& response) {
+        try {
+          if (request.path == "/healthz" || Authorized(request))
+            return httplib::Server::HandlerResponse::Unhandled;
+          response.set_header("WWW-Authenticate", "Bearer");
+          Reply(response, 401, json{{"error", "missing or wrong bearer token"}});
+        } catch (...) {
+          Reply(response, 503, json{{"error", "internal error; see the daemon's log"}});
+        }
+        return httplib::Server::HandlerResponse::Handled;
+      });
+  // httplib's own errors (unknown path, bad request line, too long) get a
+  // JSON body too; the handlers' own bodies are kept.
+  server_->set_error_handler([](const httplib::Request&, httplib::Response& response) {
+    if (!response.body.empty()) return;
+    try {
+      const char* what = response.status == 404   ? "no such resource"
+                         : response.status == 413 ? "request too large"
+                                                  : "bad request";
+      Reply(response, response.status, json{{"error", what}});
+    } catch (...) {
+    }
+  });
+  server_->set_exception_handler(
+      [](const httplib::Request&, httplib::Response& response, std::exception_ptr) {
+        try {
+          Reply(response, 503, json{{"error", "internal error; see the daemon's log"}});
+        } catch (...) {
+        }
+      });
+  server_->Get("/healthz", Guarded([this](const httplib::Request&, httplib::Response& response) {
+                 Healthz(response);
+               }));
+  server_->Get("/api/v1/kpi",
+               Guarded([this](const httplib::Request& request, httplib::Response& response) {
+                 Kpi(request, response);
+               }));
+  server_->Get("/api/v1/orders",
+               Guarded([this](const httplib::Request& request, httplib::Response& response) {
+                 Orders(request, response);
+               }));
+  server_->Get(R"(/api/v1/orders/([^/]+))",
+               Guarded([this](const httplib::Request& request, httplib::Response& response) {
+                 Order(request, response);
+               }));
+  server_->Get("/api/v1/rejects",
+               Guarded([this](const httplib::Request& request, httplib::Response& response) {
+                 Rejects(request, response);
+               }));
+  server_->Get(R"(/api/v1/batches/([^/]+))",
+               Guarded([this](const httplib::Request& request, httplib::Response& response) {
+                 Batch(request, response);
+               }));
+}
+
+void HttpApi::Healthz(httplib::Response& response) {
+  DaemonHealth health = health_();
+  if (health.healthy)
+    Reply(response, 200, json{{"status", "ok"}, {"problems", json::array()}});
+  else
+    Reply(response, 503, json{{"status", "unhealthy"}, {"problems", health.problems}});
+}
+
+void HttpApi::Kpi(const httplib::Request& request, httplib::Response& response) {
+  const TimePoint now = SystemClock().Now();
+  auto since = ParseTimeParameter(Param(request, "since"), now);
+  if (!since) return BadParameter(response, "since", since.error());
+  auto until = ParseTimeParameter(Param(request, "until"), now);
+  if (!until) return BadParameter(response, "until", until.error());
+  const Window window{since.value(), until.value()};
+  auto report = WithStore([&](SqliteStore& store) -> Result<json> {
+    auto recorded = store.RecordedRules();
+    if (!recorded) return recorded.error();
+    const Rules rules = recorded.value().value_or(Rules{});
+    return cli::KpiReportJson(store, rules, window);
+  });
+  if (!report) return Unavailable(response, report.error());
+  Reply(response, 200, report.value());
+}
+
+void HttpApi::Orders(const httplib::Request& request, httplib::Response& response) {
+  const TimePoint now = SystemClock().Now();
+  auto open = ParseFlagParameter(Param(request, "open"));
+  if (!open) return BadParameter(response, "open", open.error());
+  auto since = ParseTimeParameter(Param(request, "since"), now);
+  if (!since) return BadParameter(response, "since", since.error());
+  std::size_t limit = 0;
+  if (request.has_param("limit")) {
+    auto parsed = ParseCountParameter(Param(request, "limit"));
+    if (!parsed) return BadParameter(response, "limit", parsed.error());
+    limit = parsed.value();
+  }
+  auto orders = WithStore([&](SqliteStore& store) -> Result<json> {
+    auto list = store.ListOrders(OrderFilter{open.value(), since.value(), limit});
+    if (!list) return list.error();
+    return cli::OrdersJson(list.value(), now);
+  });
+  if (!orders) return Unavailable(response, orders.error());
+  Reply(response, 200, orders.value());
+}
+
+void HttpApi::Order(const httplib::Request& request, httplib::Response& response) {
+  const std::string id = request.matches[1];
+  const TimePoint now = SystemClock().Now();
+  auto status = WithStore([&](SqliteStore& store) -> Result<json> {
+    auto order = store.FindOrder(id);
+    if (!order) return order.error();
+    auto timeline = store.OrderEvents(id);
+    if (!timeline) return timeline.error();
+    auto batches = store.BatchesOfOrder(id);
+    if (!batches) return batches.error();
+    return cli::StatusJson(order.value(), timeline.value(), now, batches.value());
+  });
+  if (!status && status.error().kind == ErrorKind::kNotFound)
+    return Reply(response, 404, json{{"error", "unknown order " + Quoted(id)}});
+  if (!status) return Unavailable(response, status.error());
+  Reply(response, 200, status.value());
+}
+
+void HttpApi::Rejects(const httplib::Request& request, httplib::Response& response) {
+  std::size_t limit = 0;
+  if (request.has_param("limit")) {
+    auto parsed = ParseCountParameter(Param(request, "limit"));
+    if (!parsed) return BadParameter(response, "limit", parsed.error());
+    limit = parsed.value();
+  }
+  if (limit == 0) limit = kDefaultRejects;
+  auto rejects = WithStore([&](SqliteStore& store) -> Result<json> {
+    auto list = store.RecentRejects(limit);
+    if (!list) return list.error();
+    auto total = store.RejectTotal();
+    if (!total) return total.error();
+    return cli::RejectsJson(list.value(), total.value());
+  });
+  if (!rejects) return Unavailable(response, rejects.error());
+  Reply(response, 200, rejects.value());
+}
+
+void HttpApi::Batch(const httplib::Request& request, httplib::Response& response) {
+  const std::string id = request.matches[1];
+  auto batch = WithStore([&](SqliteStore& store) -> Result<json> {
+    auto view = store.FindBatch(id);
+    if (!view) return view.error();
+    return cli::BatchJson(view.value());
+  });
+  if (!batch && batch.error().kind == ErrorKind::kNotFound)
+    return Reply(response, 404, json{{"error", "unknown batch " + Quoted(id)}});
+  if (!batch) return Unavailable(response, batch.error());
+  Reply(response, 200, batch.value());
+}
+
+}  // namespace floortrack

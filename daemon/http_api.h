@@ -1,0 +1,104 @@
+// HttpApi: floortrackd's read-only JSON API over HTTP (docs/api.md).
+//
+// Owns a cpp-httplib server, its listening thread and a bounded pool of
+// worker threads (kWorkers), and one read-only SQLite connection of its own
+// (SqliteStore::OpenReadOnly, opened on first use, reopened after an error),
+// which the workers take turns on under a mutex. It never touches the
+// daemon's writing store, so no request can delay ingest (the MQTT
+// callback). Borrows the health function (Daemon::Health, thread-safe),
+// which must stay callable until Stop() returns. Requests are served on the
+// pool's threads; Start(), SetToken() and Stop() may be called from any
+// thread (SetToken() concurrently with requests). Nothing thrown in a
+// handler escapes it: every request gets a JSON answer.
+//
+// The parameter parsers below are pure functions, thread-safe; they return
+// the value or an error (kInvalid) that says what is wrong.
+#pragma once
+
+#include <cstddef>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <utility>
+
+#include "adapters/config_file.h"
+#include "adapters/sqlite_store.h"
+#include "core/result.h"
+#include "core/time.h"
+#include "daemon/daemon.h"
+
+namespace httplib {
+class Server;
+struct Request;
+struct Response;
+}  // namespace httplib
+
+namespace floortrack {
+
+// A time query parameter as the CLI reads its --since/--until
+// (ParseTimeArgument: RFC 3339, YYYY-MM-DD, or a span like 7d). A "+" of
+// an offset that the client did not encode as %2B arrives decoded as a
+// space ("...T10:00:00 01:00"); it is read as "+". Empty: no bound.
+Result<std::optional<TimePoint>> ParseTimeParameter(std::string_view text, TimePoint now);
+
+// A non-negative decimal count up to 1,000,000 ("limit").
+Result<std::size_t> ParseCountParameter(std::string_view text);
+
+// "1"/"true" or "0"/"false" ("open"); empty is false.
+Result<bool> ParseFlagParameter(std::string_view text);
+
+// Whether an Authorization header value is "Bearer <expected>"; compares in
+// time independent of where the two differ. An empty `expected` never
+// matches.
+bool BearerTokenMatches(std::string_view expected, std::string_view header);
+
+class HttpApi {
+ public:
+  static constexpr int kWorkers = 4;
+
+  HttpApi(ListenAddress address, std::string database_path, std::string token,
+          std::function<DaemonHealth()> health);
+  ~HttpApi();  // Stop()
+  HttpApi(const HttpApi&) = delete;
+  HttpApi& operator=(const HttpApi&) = delete;
+
+  // Binds the address and starts serving; an error (address in use, not
+  // available) names the address.
+  Status Start();
+  // The bearer token (empty: no authentication), e.g. after a reload.
+  void SetToken(std::string token);
+  // Stops accepting, lets the workers finish (at most the read/write
+  // timeouts) and joins them. Idempotent.
+  void Stop();
+
+ private:
+  void Route();
+  bool Authorized(const httplib::Request& request);
+  void Healthz(httplib::Response& response);
+  void Kpi(const httplib::Request& request, httplib::Response& response);
+  void Orders(const httplib::Request& request, httplib::Response& response);
+  void Order(const httplib::Request& request, httplib::Response& response);
+  void Rejects(const httplib::Request& request, httplib::Response& response);
+  void Batch(const httplib::Request& request, httplib::Response& response);
+  // Runs `query` on the read-only connection under store_mutex_.
+  template <class Query>
+  auto WithStore(Query query) -> decltype(query(std::declval<SqliteStore&>()));
+
+  ListenAddress address_;
+  std::string database_path_;
+  std::function<DaemonHealth()> health_;
+  std::unique_ptr<httplib::Server> server_;
+  std::thread listener_;
+
+  std::mutex token_mutex_;
+  std::string token_;  // guarded by token_mutex_; never logged
+
+  std::mutex store_mutex_;
+  std::unique_ptr<SqliteStore> store_;  // guarded by store_mutex_
+};
+
+}  // namespace floortrack

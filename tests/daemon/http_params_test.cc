@@ -1,0 +1,75 @@
+// Unit tests for the HTTP API's parameter parsers and token check
+// (daemon/http_api.h): pure functions, no server.
+#include <doctest/doctest.h>
+
+#include <string>
+
+#include "daemon/http_api.h"
+
+namespace floortrack {
+namespace {
+
+const TimePoint kNow = FromEpochMs(1'790'000'000'000);
+
+TEST_CASE("ParseTimeParameter reads what the CLI reads, and a + decoded as a space") {
+  auto empty = ParseTimeParameter("", kNow);
+  REQUIRE(empty.ok());
+  CHECK_FALSE(empty.value().has_value());
+  auto plus = ParseTimeParameter("2026-11-23T10:00:00+01:00", kNow);
+  auto space = ParseTimeParameter("2026-11-23T10:00:00 01:00", kNow);
+  auto utc = ParseTimeParameter("2026-11-23T09:00:00Z", kNow);
+  REQUIRE(plus.ok());
+  REQUIRE(space.ok());
+  REQUIRE(utc.ok());
+  CHECK(*plus.value() == *utc.value());
+  CHECK(*space.value() == *utc.value());
+  auto spaced_date = ParseTimeParameter("2026-11-23 10:00:00 01:00", kNow);
+  REQUIRE(spaced_date.ok());
+  CHECK(*spaced_date.value() == *utc.value());
+  auto date = ParseTimeParameter("2026-11-23", kNow);
+  REQUIRE(date.ok());
+  auto span = ParseTimeParameter("7d", kNow);
+  REQUIRE(span.ok());
+  CHECK(*span.value() == kNow - std::chrono::hours(24 * 7));
+  for (const char* bad : {"yesterday-ish", "2026-13-01", "7x", " ", "2026-11-23T10:00:00"}) {
+    CAPTURE(bad);
+    auto r = ParseTimeParameter(bad, kNow);
+    REQUIRE_FALSE(r.ok());
+    CHECK(r.error().kind == ErrorKind::kInvalid);
+    CHECK(r.error().message.find(bad) != std::string::npos);
+  }
+}
+
+TEST_CASE("ParseCountParameter takes 0 to 1000000 and nothing else") {
+  CHECK(ParseCountParameter("0").value() == 0);
+  CHECK(ParseCountParameter("25").value() == 25);
+  CHECK(ParseCountParameter("1000000").value() == 1'000'000);
+  for (const char* bad :
+       {"", "-1", "+1", "1000001", "1e3", "ten", "5 ", "99999999999999999999999"}) {
+    CAPTURE(bad);
+    CHECK_FALSE(ParseCountParameter(bad).ok());
+  }
+}
+
+TEST_CASE("ParseFlagParameter") {
+  CHECK(ParseFlagParameter("").value() == false);
+  CHECK(ParseFlagParameter("0").value() == false);
+  CHECK(ParseFlagParameter("false").value() == false);
+  CHECK(ParseFlagParameter("1").value() == true);
+  CHECK(ParseFlagParameter("true").value() == true);
+  CHECK_FALSE(ParseFlagParameter("yes").ok());
+}
+
+TEST_CASE("BearerTokenMatches only the exact token with the Bearer scheme") {
+  CHECK(BearerTokenMatches("s3cret", "Bearer s3cret"));
+  CHECK_FALSE(BearerTokenMatches("s3cret", "Bearer s3cre"));
+  CHECK_FALSE(BearerTokenMatches("s3cret", "Bearer s3cretX"));
+  CHECK_FALSE(BearerTokenMatches("s3cret", "Bearer S3cret"));
+  CHECK_FALSE(BearerTokenMatches("s3cret", "Basic s3cret"));
+  CHECK_FALSE(BearerTokenMatches("s3cret", "s3cret"));
+  CHECK_FALSE(BearerTokenMatches("s3cret", ""));
+  CHECK_FALSE(BearerTokenMatches("", "Bearer "));
+}
+
+}  // namespace
+}  // namespace floortrack
