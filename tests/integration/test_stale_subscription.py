@@ -19,6 +19,19 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
 from harness import Broker, Checks, Daemon, Workdir, query, wait_for  # noqa: E402
 
 
+def stop_all(*steps):
+    """Runs every clean-up step even when one fails (a daemon that ignores
+    SIGTERM must not leave its broker running), then raises the first error."""
+    error = None
+    for step in steps:
+        try:
+            step()
+        except Exception as e:  # noqa: BLE001 - re-raised below
+            error = error or e
+    if error:
+        raise error
+
+
 def event(order):
     return json.dumps({"event_id": f"{order}-e", "order_id": order, "stage": "confirmed",
                        "ts": "2026-10-06T08:00:00Z"})
@@ -63,8 +76,7 @@ def main():
                         "unsubscribed from line-b/#" in d.log_text())
             checks.eq("second run: SIGTERM exits 0", d.stop(), 0)
         finally:
-            d.stop()
-            broker.stop()
+            stop_all(d.stop, broker.stop)
     return checks.finish()
 
 

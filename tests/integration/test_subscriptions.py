@@ -26,6 +26,19 @@ DYNSEC = "/usr/lib/x86_64-linux-gnu/mosquitto_dynamic_security.so"
 NOT_IN_PLACE = "MQTT subscription not in place"
 
 
+def stop_all(*steps):
+    """Runs every clean-up step even when one fails (a daemon that ignores
+    SIGTERM must not leave its broker running), then raises the first error."""
+    error = None
+    for step in steps:
+        try:
+            step()
+        except Exception as e:  # noqa: BLE001 - re-raised below
+            error = error or e
+    if error:
+        raise error
+
+
 class NotifySocket:
     """The datagram socket systemd hands a Type=notify service as NOTIFY_SOCKET.
 
@@ -118,9 +131,7 @@ def test_qos0_granted(checks):
             checks.true("qos0: healthy and storing once the broker grants QoS 1", d.event_count() == 1)
             checks.eq("qos0: SIGTERM exits 0", d.stop(), 0)
         finally:
-            d.stop()
-            broker.stop()
-            notify.close()
+            stop_all(d.stop, lambda: broker.stop(), notify.close)
 
 
 def dynsec_config(path):
@@ -176,9 +187,7 @@ def test_acl_refusal(checks):
             checks.true("acl: no reconnect was needed", "lost connection" not in d.log_text())
             checks.eq("acl: SIGTERM exits 0", d.stop(), 0)
         finally:
-            d.stop()
-            broker.stop()
-            notify.close()
+            stop_all(d.stop, lambda: broker.stop(), notify.close)
 
 
 def main():

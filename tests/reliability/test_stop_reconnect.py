@@ -202,8 +202,10 @@ def stop_during_backlog(checks, tmp, broker, expected):
         checks.eq("2: every event acknowledged before the stop is stored", unstored[:5], [])
         checks.eq("2: SIGTERM during a backlog exits 0", code, 0)
     finally:
-        d.stop()
-        proxy.close()
+        try:
+            d.stop()
+        finally:
+            proxy.close()
 
 
 def main():
