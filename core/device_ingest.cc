@@ -16,7 +16,8 @@ Result<IngestOutcome> Ingest::OnDeviceMessage(const Source& source, std::string_
   const DeviceFormat* format = formats_ ? formats_(source.format) : nullptr;
   if (!format)
     return StoreReject(topic, payload, received_at,
-                       "format '" + source.format + "' is not available in this build");
+                       "format '" + source.format + "' is not available in this build",
+                       RejectClass::kOther);
   DeviceReading reading;
   reading.topic = topic;
   reading.payload = payload;
@@ -29,14 +30,16 @@ Result<IngestOutcome> Ingest::OnDeviceMessage(const Source& source, std::string_
   if (!state) return state.error();
   reading.state = state.value();
   auto decoded = format->Decode(reading);
-  if (!decoded) return StoreReject(topic, payload, received_at, decoded.error().message);
+  if (!decoded)
+    return StoreReject(topic, payload, received_at, decoded.error().message, RejectClass::kDecode);
   DeviceOutput& out = decoded.value();
 
   // A message whose event cannot be recorded is a reject, but what it told
   // about the device (a new job's file name, say) still counts: the state is
   // kept after the reject, so the device's next message is read right.
-  auto reject_keeping_state = [&](std::string reason) -> Result<IngestOutcome> {
-    auto rejected = StoreReject(topic, payload, received_at, std::move(reason));
+  auto reject_keeping_state = [&](std::string reason,
+                                  RejectClass reject_class) -> Result<IngestOutcome> {
+    auto rejected = StoreReject(topic, payload, received_at, std::move(reason), reject_class);
     if (!rejected || !out.state) return rejected;
     if (auto kept = store_.AppendReading({}, device, out.state); !kept) return kept.error();
     return rejected;
@@ -46,13 +49,14 @@ Result<IngestOutcome> Ingest::OnDeviceMessage(const Source& source, std::string_
     std::string reject;
     auto targets = Target(source, device_event, reject);
     if (!targets) return targets.error();
-    if (!reject.empty()) return reject_keeping_state(reject);
+    if (!reject.empty()) return reject_keeping_state(reject, RejectClass::kUnknownOrder);
     for (EventFields& fields : targets.value()) {
       if (!fields.station && !reading.station.empty()) fields.station = reading.station;
       auto event = Validate(std::move(fields), {topic, payload, received_at}, rules_);
       if (!event) {
-        return reject_keeping_state(source.format +
-                                    ": derived event invalid: " + event.error().message);
+        return reject_keeping_state(
+            source.format + ": derived event invalid: " + event.error().message,
+            RejectClass::kValidation);
       }
       EventIdentity identity = Identify(event.value(), mark);
       events.emplace_back(std::move(event).value(), std::move(identity));
@@ -76,8 +80,7 @@ Result<IngestOutcome> Ingest::OnDeviceMessage(const Source& source, std::string_
       case AppendStatus::kInserted:
         break;
     }
-    counters_.stored.fetch_add(1, std::memory_order_relaxed);
-    if (IsFlagged(e.time_source)) counters_.flagged_ts.fetch_add(1, std::memory_order_relaxed);
+    CountStored(e);
     outcome.status = IngestStatus::kStored;
     outcome.detail = e.order_id.empty() ? e.batch_id : e.order_id;
   }
@@ -92,7 +95,8 @@ Result<std::vector<EventFields>> Ingest::Target(const Source& source, const Devi
     auto refs = store_.Lookup(event.code);
     if (!refs) return refs.error();
     EventFields f = event.fields;
-    if (refs.value().order_known || event.fields.stage == std::optional<std::string>(kStageConfirmed))
+    if (refs.value().order_known ||
+        event.fields.stage == std::optional<std::string>(kStageConfirmed))
       f.order_id = event.code;
     else if (refs.value().batch_members > 0)
       f.batch_id = event.code;

@@ -56,13 +56,19 @@ Result<IngestOutcome> Ingest::OnMessage(std::string_view topic, std::string_view
     epoch_connection_ = mark.connection;
   }
   const TimePoint received_at = clock_.Now();
-  if (auto bad = CheckPayload(payload)) return StoreReject(topic, payload, received_at, *bad);
+  if (auto bad = CheckPayload(payload))
+    return StoreReject(topic, payload, received_at, *bad,
+                       payload.size() > rules_.limits.max_payload_bytes ? RejectClass::kSize
+                                                                        : RejectClass::kDecode);
   if (const Source* source = SourceOf(topic); source && source->format != "canonical")
     return OnDeviceMessage(*source, topic, payload, received_at, mark);
   auto fields = decoder_.Decode(payload, rules_.limits);
-  if (!fields) return StoreReject(topic, payload, received_at, fields.error().message);
+  if (!fields)
+    return StoreReject(topic, payload, received_at, fields.error().message, RejectClass::kDecode);
   auto event = Validate(std::move(fields).value(), {topic, payload, received_at}, rules_);
-  if (!event) return StoreReject(topic, payload, received_at, event.error().message);
+  if (!event)
+    return StoreReject(topic, payload, received_at, event.error().message,
+                       RejectClass::kValidation);
 
   StageEvent& e = event.value();
   const EventIdentity identity = Identify(e, mark);
@@ -72,9 +78,7 @@ Result<IngestOutcome> Ingest::OnMessage(std::string_view topic, std::string_view
     counters_.duplicates.fetch_add(1, std::memory_order_relaxed);
     return IngestOutcome{IngestStatus::kDuplicate, e.order_id, {}};
   }
-  counters_.stored.fetch_add(1, std::memory_order_relaxed);
-  if (IsFlagged(e.time_source))
-    counters_.flagged_ts.fetch_add(1, std::memory_order_relaxed);
+  CountStored(e);
   if (appended.value() == AppendStatus::kStoredReusedId) {
     counters_.reused_event_ids.fetch_add(1, std::memory_order_relaxed);
     return IngestOutcome{IngestStatus::kStored, e.order_id, e.event_key};
@@ -105,8 +109,35 @@ EventIdentity Ingest::Identify(StageEvent& e, const DeliveryMark& mark) {
   return identity;
 }
 
+const char* RejectClassName(RejectClass c) {
+  switch (c) {
+    case RejectClass::kSize:
+      return "size";
+    case RejectClass::kDecode:
+      return "decode";
+    case RejectClass::kValidation:
+      return "validation";
+    case RejectClass::kUnknownOrder:
+      return "unknown_order";
+    case RejectClass::kOther:
+      break;
+  }
+  return "other";
+}
+
+void Ingest::CountStored(const StageEvent& e) {
+  counters_.stored.fetch_add(1, std::memory_order_relaxed);
+  if (!IsFlagged(e.time_source)) return;
+  counters_.flagged_ts.fetch_add(1, std::memory_order_relaxed);
+  const std::string_view flag = TsFlag(e.time_source);
+  for (std::size_t i = 0; i < kTsFlags; ++i)
+    if (flag == kTsFlagNames[i])
+      counters_.flagged_by_reason[i].fetch_add(1, std::memory_order_relaxed);
+}
+
 Result<IngestOutcome> Ingest::StoreReject(std::string_view topic, std::string_view payload,
-                                          TimePoint received_at, std::string reason) {
+                                          TimePoint received_at, std::string reason,
+                                          RejectClass reject_class) {
   Reject reject;
   reject.topic = std::string(topic.substr(0, rules_.limits.max_string_bytes));
   reject.received_at = received_at;
@@ -115,6 +146,8 @@ Result<IngestOutcome> Ingest::StoreReject(std::string_view topic, std::string_vi
   reject.payload_size = payload.size();
   if (auto stored = store_.AppendReject(reject); !stored) return stored.error();
   counters_.rejected.fetch_add(1, std::memory_order_relaxed);
+  counters_.rejected_by_class[static_cast<std::size_t>(reject_class)].fetch_add(
+      1, std::memory_order_relaxed);
   return IngestOutcome{IngestStatus::kRejected, std::move(reject.reason), {}};
 }
 

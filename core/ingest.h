@@ -8,16 +8,18 @@
 // Not thread-safe otherwise: one message at a time.
 #pragma once
 
+#include <array>
 #include <atomic>
-#include <optional>
-#include <vector>
+#include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/clock.h"
-#include "core/event_identity.h"
 #include "core/device_format.h"
+#include "core/event_identity.h"
 #include "core/event_store.h"
 #include "core/job_name.h"
 #include "core/payload_decoder.h"
@@ -44,6 +46,19 @@ struct DeliveryMark {
   std::uint64_t sequence = 0;
 };
 
+// What kind of problem a reject was, for the metrics (docs/api.md):
+// kSize: the payload exceeds the size limit; kDecode: not UTF-8, not
+// decodable JSON or device format; kValidation: a field is missing or
+// invalid; kUnknownOrder: a device message names no known order or batch;
+// kOther: anything else (a device format not in this build).
+enum class RejectClass { kSize, kDecode, kValidation, kUnknownOrder, kOther };
+inline constexpr std::size_t kRejectClasses = 5;
+const char* RejectClassName(RejectClass c);  // "size", "decode", ...
+
+// Why a stored event's device ts was not trusted (TsFlag), as an index.
+inline constexpr std::size_t kTsFlags = 3;
+inline constexpr const char* kTsFlagNames[kTsFlags] = {"future", "before_earliest", "too_old"};
+
 struct IngestCounters {
   std::atomic<std::uint64_t> stored{0};
   std::atomic<std::uint64_t> duplicates{0};
@@ -52,6 +67,9 @@ struct IngestCounters {
   // Stored events whose device ts was not trusted (future, before_earliest,
   // too_old: see TsFlag); their stage time is the receive time.
   std::atomic<std::uint64_t> flagged_ts{0};
+  // `rejected` split by RejectClass, and `flagged_ts` by kTsFlagNames.
+  std::array<std::atomic<std::uint64_t>, kRejectClasses> rejected_by_class{};
+  std::array<std::atomic<std::uint64_t>, kTsFlags> flagged_by_reason{};
 };
 
 class Ingest {
@@ -91,7 +109,10 @@ class Ingest {
   Result<std::vector<EventFields>> Target(const Source& source, const DeviceEvent& event,
                                           std::string& reject);
   Result<IngestOutcome> StoreReject(std::string_view topic, std::string_view payload,
-                                    TimePoint received_at, std::string reason);
+                                    TimePoint received_at, std::string reason,
+                                    RejectClass reject_class);
+  // Counts a stored event (and its ts flag, if any).
+  void CountStored(const StageEvent& event);
 
   const PayloadDecoder& decoder_;
   EventStore& store_;

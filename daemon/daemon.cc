@@ -59,8 +59,16 @@ bool Daemon::HandleMessage(const Delivery& delivery) {
   ++mark_.sequence;
   auto delay = kRetryMin;
   for (;;) {
+    const auto started = std::chrono::steady_clock::now();
     auto outcome = ingest_.OnMessage(topic, delivery.payload, mark_);
     if (outcome) {
+      if (outcome.value().status != IngestStatus::kRejected)
+        ObserveCommit(std::chrono::steady_clock::now() - started);
+      if (outcome.value().status == IngestStatus::kStored)
+        last_event_ms_.store(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                 std::chrono::system_clock::now().time_since_epoch())
+                                 .count(),
+                             std::memory_order_relaxed);
       if (storage_condition_) {
         spdlog::info("storage recovered; ingest resumed");
         storage_condition_.reset();
@@ -216,6 +224,40 @@ void Daemon::OnSourceState() {
   notifier_.Status(StatusLine(0));
 }
 
+void Daemon::ObserveCommit(std::chrono::steady_clock::duration took) {
+  const double seconds = std::chrono::duration<double>(took).count();
+  std::size_t bucket = 0;
+  while (bucket < DaemonMetrics::kCommitBounds.size() &&
+         seconds > DaemonMetrics::kCommitBounds[bucket])
+    ++bucket;
+  commit_buckets_[bucket].fetch_add(1, std::memory_order_relaxed);
+  commit_sum_ns_.fetch_add(static_cast<std::uint64_t>(
+                               std::chrono::duration_cast<std::chrono::nanoseconds>(took).count()),
+                           std::memory_order_relaxed);
+}
+
+DaemonMetrics Daemon::Metrics() const {
+  const IngestCounters& c = ingest_.counters();
+  DaemonMetrics m;
+  m.stored = c.stored.load(std::memory_order_relaxed);
+  m.duplicates = c.duplicates.load(std::memory_order_relaxed);
+  m.rejected = c.rejected.load(std::memory_order_relaxed);
+  for (std::size_t i = 0; i < kRejectClasses; ++i)
+    m.rejected_by_class[i] = c.rejected_by_class[i].load(std::memory_order_relaxed);
+  for (std::size_t i = 0; i < kTsFlags; ++i)
+    m.flagged_by_reason[i] = c.flagged_by_reason[i].load(std::memory_order_relaxed);
+  const SourceHealth link = source_.Health();
+  m.connected = link.connected;
+  m.subscribed = link.subscribed;
+  m.storage_ok = storage_ok_.load();
+  if (const auto ms = last_event_ms_.load(std::memory_order_relaxed); ms != 0)
+    m.last_event_seconds = static_cast<double>(ms) / 1000.0;
+  for (std::size_t i = 0; i < m.commit_buckets.size(); ++i)
+    m.commit_buckets[i] = commit_buckets_[i].load(std::memory_order_relaxed);
+  m.commit_sum_seconds = static_cast<double>(commit_sum_ns_.load(std::memory_order_relaxed)) / 1e9;
+  return m;
+}
+
 DaemonHealth Daemon::Health() const {
   SourceHealth link = source_.Health();
   DaemonHealth health;
@@ -267,7 +309,8 @@ std::string Daemon::StatusLine(double events_per_s) const {
     state = "connected, subscribing";
   }
   return fmt::format(
-      "{}; {}; events stored {} ({:.0f}/s), duplicates {}, rejects {}, flagged ts {}, reused ids {}",
+      "{}; {}; events stored {} ({:.0f}/s), duplicates {}, rejects {}, flagged ts {}, reused ids "
+      "{}",
       state, storage_ok_ ? "storage ok" : "storage unavailable, holding ingest", c.stored.load(),
       events_per_s, c.duplicates.load(), c.rejected.load(), c.flagged_ts.load(),
       c.reused_event_ids.load());

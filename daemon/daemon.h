@@ -9,15 +9,18 @@
 // the event is durable; storage conditions that may clear (busy, full,
 // read-only, I/O) are waited out with backoff, never dropped, until a stop
 // makes it give up (false: the source must not acknowledge). Everything
-// except HandleMessage() and Health() runs on the io_context thread;
-// Health() may be called from any thread.
+// except HandleMessage(), Health() and Metrics() runs on the io_context thread;
+// Health() and Metrics() may be called from any thread.
 #pragma once
 
+#include <array>
 #include <asio/io_context.hpp>
 #include <asio/signal_set.hpp>
 #include <asio/steady_timer.hpp>
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -44,6 +47,27 @@ struct DaemonHealth {
   std::vector<std::string> problems;  // plain words; empty when healthy
 };
 
+// A snapshot of what GET /metrics exposes (docs/api.md, "Metrics"); plain
+// values, taken by Daemon::Metrics() from any thread.
+struct DaemonMetrics {
+  // floortrack_commit_seconds' upper bounds (the +Inf bucket is implicit).
+  static constexpr std::array<double, 11> kCommitBounds = {
+      0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0};
+
+  std::uint64_t stored = 0;
+  std::uint64_t duplicates = 0;
+  std::uint64_t rejected = 0;
+  std::array<std::uint64_t, kRejectClasses> rejected_by_class{};
+  std::array<std::uint64_t, kTsFlags> flagged_by_reason{};
+  bool connected = false;
+  bool subscribed = false;
+  bool storage_ok = false;
+  std::optional<double> last_event_seconds;  // Unix time the last event was stored
+  // Per bucket, not cumulative; the last one is +Inf.
+  std::array<std::uint64_t, kCommitBounds.size() + 1> commit_buckets{};
+  double commit_sum_seconds = 0;
+};
+
 class Daemon {
  public:
   Daemon(asio::io_context& io, Config config, std::string config_path, EventStore& store,
@@ -57,9 +81,11 @@ class Daemon {
   // until it returns), cancels the timers so io_context::run() returns.
   void Shutdown();
   DaemonHealth Health() const;
+  DaemonMetrics Metrics() const;  // any thread
 
  private:
-  bool HandleMessage(const Delivery& delivery);  // the source's thread
+  bool HandleMessage(const Delivery& delivery);                  // the source's thread
+  void ObserveCommit(std::chrono::steady_clock::duration took);  // the source's thread
   bool WaitOutStorageError(const Error& error, std::chrono::milliseconds& delay);
   void ApplyPendingRules();
   void LogOutcome(std::string_view topic, const IngestOutcome& outcome);
@@ -84,7 +110,7 @@ class Daemon {
   std::function<void(const Config&)> apply_reload_;
   JsonPayloadDecoder decoder_;
   SystemClock clock_;
-  Ingest ingest_;  // used on the source's thread only
+  Ingest ingest_;      // used on the source's thread only
   DeliveryMark mark_;  // the source's thread: the current message's connection and place
 
   std::mutex pending_mutex_;
@@ -96,6 +122,10 @@ class Daemon {
   std::optional<ErrorKind> storage_condition_;  // ingest thread: the condition last logged
   LogThrottle reject_log_{20, std::chrono::seconds(10)};  // ingest thread
   std::atomic<bool> storage_ok_{true};  // mirrors !storage_condition_ for other threads
+  // Written on the source's thread, read by Metrics().
+  std::array<std::atomic<std::uint64_t>, DaemonMetrics::kCommitBounds.size() + 1> commit_buckets_{};
+  std::atomic<std::uint64_t> commit_sum_ns_{0};
+  std::atomic<std::int64_t> last_event_ms_{0};  // Unix ms; 0 = none yet
   std::uint64_t last_logged_stored_ = 0;
   std::uint64_t last_status_stored_ = 0;
 };

@@ -13,6 +13,7 @@
 #include <utility>
 
 #include "core/clock.h"
+#include "daemon/metrics.h"
 #include "tools/cli_output.h"
 
 namespace floortrack {
@@ -116,10 +117,11 @@ bool BearerTokenMatches(std::string_view expected, std::string_view header) {
 }
 
 HttpApi::HttpApi(ListenAddress address, std::string database_path, std::string token,
-                 std::function<DaemonHealth()> health)
+                 std::function<DaemonHealth()> health, std::function<DaemonMetrics()> metrics)
     : address_(std::move(address)),
       database_path_(std::move(database_path)),
       health_(std::move(health)),
+      metrics_(std::move(metrics)),
       server_(std::make_unique<httplib::Server>()),
       token_(std::move(token)) {
   server_->new_task_queue = [] { return new httplib::ThreadPool(kWorkers); };
@@ -237,6 +239,9 @@ void HttpApi::Route() {
   server_->Get("/healthz", Guarded([this](const httplib::Request&, httplib::Response& response) {
                  Healthz(response);
                }));
+  server_->Get("/metrics", Guarded([this](const httplib::Request&, httplib::Response& response) {
+                 Metrics(response);
+               }));
   server_->Get("/api/v1/kpi",
                Guarded([this](const httplib::Request& request, httplib::Response& response) {
                  Kpi(request, response);
@@ -265,6 +270,31 @@ void HttpApi::Healthz(httplib::Response& response) {
     Reply(response, 200, json{{"status", "ok"}, {"problems", json::array()}});
   else
     Reply(response, 503, json{{"status", "unhealthy"}, {"problems", health.problems}});
+}
+
+// The KPI gauges go through the same KpiReportOf as GET /api/v1/kpi, on the
+// read-only connection; when the database cannot be read they are left out
+// (the daemon's own metrics are still served) and the reason is logged.
+void HttpApi::Metrics(httplib::Response& response) {
+  const TimePoint now = SystemClock().Now();
+  MetricsKpis kpis;
+  auto computed = WithStore([&](SqliteStore& store) -> Result<MetricsKpis> {
+    auto recorded = store.RecordedRules();
+    if (!recorded) return recorded.error();
+    const Rules rules = recorded.value().value_or(Rules{});
+    auto all_time = cli::KpiReportOf(store, rules, Window{});
+    if (!all_time) return all_time.error();
+    auto last_30d =
+        cli::KpiReportOf(store, rules, Window{now - std::chrono::hours(24 * 30), std::nullopt});
+    if (!last_30d) return last_30d.error();
+    return MetricsKpis{std::move(all_time).value(), std::move(last_30d).value()};
+  });
+  if (computed)
+    kpis = std::move(computed).value();
+  else
+    spdlog::warn("http: /metrics without KPIs: {}", computed.error().message);
+  response.status = 200;
+  response.set_content(MetricsText(metrics_(), kpis), kMetricsContentType);
 }
 
 void HttpApi::Kpi(const httplib::Request& request, httplib::Response& response) {

@@ -5,8 +5,10 @@
 // (SqliteStore::OpenReadOnly, opened on first use, reopened after an error),
 // which the workers take turns on under a mutex. It never touches the
 // daemon's writing store, so no request can delay ingest (the MQTT
-// callback). Borrows the health function (Daemon::Health, thread-safe),
-// which must stay callable until Stop() returns. Requests are served on the
+// callback). Borrows the health and metrics functions (Daemon::Health,
+// Daemon::Metrics, thread-safe), which must stay callable until Stop()
+// returns. GET /metrics is Prometheus text (daemon/metrics.h), under the
+// same bearer-token rule as the API. Requests are served on the
 // pool's threads; Start(), SetToken() and Stop() may be called from any
 // thread (SetToken() concurrently with requests). Nothing thrown in a
 // handler escapes it: every request gets a JSON answer.
@@ -61,7 +63,7 @@ class HttpApi {
   static constexpr int kWorkers = 4;
 
   HttpApi(ListenAddress address, std::string database_path, std::string token,
-          std::function<DaemonHealth()> health);
+          std::function<DaemonHealth()> health, std::function<DaemonMetrics()> metrics);
   ~HttpApi();  // Stop()
   HttpApi(const HttpApi&) = delete;
   HttpApi& operator=(const HttpApi&) = delete;
@@ -79,6 +81,7 @@ class HttpApi {
   void Route();
   bool Authorized(const httplib::Request& request);
   void Healthz(httplib::Response& response);
+  void Metrics(httplib::Response& response);
   void Kpi(const httplib::Request& request, httplib::Response& response);
   void Orders(const httplib::Request& request, httplib::Response& response);
   void Order(const httplib::Request& request, httplib::Response& response);
@@ -91,6 +94,7 @@ class HttpApi {
   ListenAddress address_;
   std::string database_path_;
   std::function<DaemonHealth()> health_;
+  std::function<DaemonMetrics()> metrics_;
   std::unique_ptr<httplib::Server> server_;
   std::thread listener_;
 

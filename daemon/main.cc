@@ -106,8 +106,9 @@ int Run(const std::string& config_path, const std::string& log_level) {
       spdlog::critical("http.listen: {}", address.error().message);
       return kExitConfig;
     }
-    http = std::make_unique<floortrack::HttpApi>(address.value(), database_path, http_config.token,
-                                                 [&daemon] { return daemon.Health(); });
+    http = std::make_unique<floortrack::HttpApi>(
+        address.value(), database_path, http_config.token, [&daemon] { return daemon.Health(); },
+        [&daemon] { return daemon.Metrics(); });
     if (auto started = http->Start(); !started) {
       spdlog::critical("{}", started.error().message);
       return kExitHttp;
