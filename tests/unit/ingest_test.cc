@@ -181,7 +181,8 @@ TEST_CASE("Ingest without event_id or ts: the same scan again is a new event (re
 
 TEST_CASE("Ingest with ts but no event_id: topic and decoded fields, not bytes, are the identity") {
   Fixture fx;
-  constexpr const char* kTimed = R"({"order_id":"ORD-2","stage":"cast","ts":"2026-10-01T08:00:00Z"})";
+  constexpr const char* kTimed =
+      R"({"order_id":"ORD-2","stage":"cast","ts":"2026-10-01T08:00:00Z"})";
   constexpr const char* kReformatted =
       R"({ "ts" : "2026-10-01T08:00:00Z", "stage" : "cast", "order_id" : "ORD-2" })";
   auto first = fx.ingest.OnMessage(kTopic, kTimed);
@@ -395,6 +396,43 @@ TEST_CASE("Ingest counts every flagged kind of device ts, and only those") {
           .ok());
   CHECK(fx.duplicates() == 1);
   CHECK(fx.flagged() == 3);
+}
+
+TEST_CASE("Ingest counts rejects per class and flagged events per reason (the metrics)") {
+  Rules rules;
+  rules.limits.max_payload_bytes = 200;
+  Fixture fx(rules);  // clock at 2026-11-23T08:15:00Z
+  auto by_class = [&](RejectClass c) {
+    return fx.ingest.counters().rejected_by_class[static_cast<std::size_t>(c)].load();
+  };
+  REQUIRE(fx.ingest.OnMessage(kTopic, std::string(201, 'x')).ok());          // size
+  REQUIRE(fx.ingest.OnMessage(kTopic, "not json").ok());                     // decode
+  REQUIRE(fx.ingest.OnMessage(kTopic, "{\"order_id\":\"\xC0\x80\"}").ok());  // decode
+  REQUIRE(
+      fx.ingest.OnMessage(kTopic, R"({"order_id":"ORD-1","stage":"painted"})").ok());  // validation
+  CHECK(fx.rejected() == 4);
+  CHECK(by_class(RejectClass::kSize) == 1);
+  CHECK(by_class(RejectClass::kDecode) == 2);
+  CHECK(by_class(RejectClass::kValidation) == 1);
+  CHECK(by_class(RejectClass::kUnknownOrder) == 0);
+  CHECK(by_class(RejectClass::kOther) == 0);
+  CHECK(std::string(RejectClassName(RejectClass::kUnknownOrder)) == "unknown_order");
+
+  auto send = [&](const char* id, const char* ts) {
+    const std::string payload = std::string(R"({"event_id":")") + id +
+                                R"(","order_id":"ORD-1","stage":"qc","ts":")" + ts + R"("})";
+    REQUIRE(fx.ingest.OnMessage(kTopic, payload).ok());
+  };
+  send("reset", "2000-01-01T00:00:07Z");
+  send("old", "2023-01-01T00:00:00Z");
+  send("ahead", "2026-11-23T09:15:00Z");
+  send("ahead2", "2026-11-23T09:16:00Z");
+  const auto& flagged = fx.ingest.counters().flagged_by_reason;
+  CHECK(std::string(kTsFlagNames[0]) == "future");
+  CHECK(flagged[0].load() == 2);
+  CHECK(flagged[1].load() == 1);  // before_earliest
+  CHECK(flagged[2].load() == 1);  // too_old
+  CHECK(fx.flagged() == 4);
 }
 
 TEST_CASE("Ingest SetRules changes material pricing for the next message") {
