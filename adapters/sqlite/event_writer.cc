@@ -121,40 +121,46 @@ void EventWriter::AfterFailedWrite(const Error& error) {
     sqlite3_exec(db_.handle(), "PRAGMA wal_checkpoint(TRUNCATE)", nullptr, nullptr, nullptr);
 }
 
+// Runs `body` in one BEGIN IMMEDIATE transaction: committed when it
+// succeeds, rolled back (and the store readied for a retry) when it fails.
+template <class T, class F>
+Result<T> EventWriter::InTransaction(F&& body) {
+  Result<T> result = NoThrow([&]() -> Result<T> {
+    if (!rules_recorded_) {
+      if (auto s = BringSummariesUpToDate(nullptr); !s) return s.error();
+    }
+    if (auto s = db_.Run(begin_.get(), "beginning the append"); !s) return s.error();
+    Result<T> done = body();
+    if (!done) return done;
+    if (auto s = db_.Run(commit_.get(), "committing the append"); !s) return s.error();
+    return done;
+  });
+  if (!result) AfterFailedWrite(result.error());
+  return result;
+}
+
 Result<AppendStatus> EventWriter::Append(const StageEvent& event, const EventIdentity& identity) {
-  auto statuses = AppendReading({{event, identity}}, "", std::nullopt);
-  if (!statuses) return statuses.error();
-  return statuses.value().front();
+  return InTransaction<AppendStatus>([&] { return AppendOne(event, identity); });
 }
 
 Result<std::vector<AppendStatus>> EventWriter::AppendReading(
     const std::vector<std::pair<StageEvent, EventIdentity>>& events, const std::string& device,
     const std::optional<std::string>& state) {
-  Result<std::vector<AppendStatus>> result =
-      NoThrow([&]() -> Result<std::vector<AppendStatus>> {
-        if (!rules_recorded_) {
-          if (auto s = BringSummariesUpToDate(nullptr); !s) return s.error();
-        }
-        if (auto s = db_.Run(begin_.get(), "beginning the append"); !s) return s.error();
-        std::vector<AppendStatus> statuses;
-        for (const auto& [event, identity] : events) {
-          auto appended = AppendOne(event, identity);
-          if (!appended) return appended.error();
-          statuses.push_back(appended.value());
-        }
-        if (state) {
-          Statement q(put_device_state_.get());
-          q.Text(1, device).Text(2, *state).Int(3, ToEpochMs(events.empty()
-                                                                  ? TimePoint{}
-                                                                  : events.front().first.received_at));
-          if (int rc = q.Step(); rc != SQLITE_DONE)
-            return db_.SqlError(rc, "saving the device state");
-        }
-        if (auto s = db_.Run(commit_.get(), "committing the append"); !s) return s.error();
-        return statuses;
-      });
-  if (!result) AfterFailedWrite(result.error());
-  return result;
+  return InTransaction<std::vector<AppendStatus>>([&]() -> Result<std::vector<AppendStatus>> {
+    std::vector<AppendStatus> statuses;
+    for (const auto& [event, identity] : events) {
+      auto appended = AppendOne(event, identity);
+      if (!appended) return appended.error();
+      statuses.push_back(appended.value());
+    }
+    if (state) {
+      Statement q(put_device_state_.get());
+      const TimePoint at = events.empty() ? TimePoint{} : events.front().first.received_at;
+      q.Text(1, device).Text(2, *state).Int(3, ToEpochMs(at));
+      if (int rc = q.Step(); rc != SQLITE_DONE) return db_.SqlError(rc, "saving the device state");
+    }
+    return statuses;
+  });
 }
 
 Result<std::string> EventWriter::DeviceState(const std::string& device) {
@@ -269,19 +275,17 @@ Result<AppendStatus> EventWriter::AppendBatchEvent(const StageEvent& event,
   for (const BatchMember& m : event.batch_orders) {
     if (auto s = AddMember(event.batch_id, m); !s) return s.error();
   }
-  std::vector<BatchMember> targets = event.batch_orders;
-  if (targets.empty()) {
-    auto members = Members(event.batch_id);
-    if (!members) return members.error();
-    targets = std::move(members).value();
-  }
-  for (BatchMember& t : targets) {  // listed without a weight: the weight on record
-    if (!t.weight_g) {
-      auto members = Members(event.batch_id);
-      if (!members) return members.error();
-      for (const BatchMember& m : members.value())
-        if (m.order_id == t.order_id) t.weight_g = m.weight_g;
-    }
+  // The batch's members as recorded (the listed orders included, with the
+  // weight on record for any listed without one): read once.
+  auto members = Members(event.batch_id);
+  if (!members) return members.error();
+  std::vector<BatchMember> targets = std::move(members).value();
+  if (!event.batch_orders.empty()) {
+    std::vector<BatchMember> listed;
+    for (const BatchMember& t : event.batch_orders)
+      for (const BatchMember& m : targets)
+        if (m.order_id == t.order_id) listed.push_back(m);
+    targets = std::move(listed);
   }
   const std::string content = CanonicalContent(event, false);
   Claim anchor{[&](const std::string& key) -> Result<bool> {

@@ -72,6 +72,8 @@ class EventWriter final : public SummaryStorage {
     AppendStatus status;
     std::string key;  // the key it was stored under ("" for a duplicate)
   };
+  template <class T, class F>
+  Result<T> InTransaction(F&& body);
   Result<AppendStatus> AppendOne(const StageEvent& event, const EventIdentity& identity);
   Result<AppendStatus> AppendBatchEvent(const StageEvent& event, const EventIdentity& identity);
   Result<Claimed> ClaimIdentity(const StageEvent& event, const EventIdentity& identity,
