@@ -289,8 +289,7 @@ void ReadRules(Reader& r, const toml::table& root, Rules& rules) {
     rules.earliest_ts = parsed.value();
 }
 
-constexpr const char* kFormats[] = {"canonical", "scan",  "octoprint",
-                                    "moonraker", "bambu", "sdcp"};
+constexpr const char* kFormats[] = {"canonical", "scan", "octoprint", "moonraker", "bambu", "sdcp"};
 
 bool IsFormat(const std::string& format) {
   for (const char* f : kFormats)
@@ -330,7 +329,8 @@ void ReadSource(Reader& r, const toml::table& t, const std::string& path, const 
       s.debounce_s = *v;
   }
   for (const char* key : {"orders_from_job", "batch_from_job"}) {
-    std::string& pattern = std::string(key) == "orders_from_job" ? s.orders_from_job : s.batch_from_job;
+    std::string& pattern =
+        std::string(key) == "orders_from_job" ? s.orders_from_job : s.batch_from_job;
     r.String(t, path, key, pattern);
     if (pattern.empty()) continue;
     try {
@@ -349,12 +349,73 @@ void ReadSource(Reader& r, const toml::table& t, const std::string& path, const 
   }
 }
 
+// A band: [min, max] (inf or -inf for an open side) or { min = .., max = .. }.
+void ReadBand(Reader& r, const toml::node& n, const std::string& key, KpiBand& out) {
+  const char* kShape =
+      "must be [min, max] (numbers; inf or -inf for an open side) or "
+      "{ min = .., max = .. }";
+  std::optional<double> bounds[2];
+  bool present[2] = {false, false};
+  if (const toml::array* a = n.as_array()) {
+    if (a->size() != 2) return r.Fail(key, kShape);
+    for (std::size_t i = 0; i < 2; ++i) {
+      if (!(*a)[i].is_number()) return r.Fail(key, kShape);
+      bounds[i] = (*a)[i].value<double>();
+      present[i] = true;
+    }
+  } else if (const toml::table* t = n.as_table()) {
+    r.KnownKeys(*t, key, {"min", "max"});
+    const char* names[2] = {"min", "max"};
+    for (std::size_t i = 0; i < 2; ++i) {
+      if (const toml::node* b = t->get(names[i])) {
+        if (!b->is_number()) return r.Fail(key + "." + names[i], "must be a number");
+        bounds[i] = b->value<double>();
+        present[i] = true;
+      }
+    }
+  } else {
+    return r.Fail(key, kShape);
+  }
+  KpiBand band;
+  for (std::size_t i = 0; i < 2; ++i) {
+    if (!present[i] || !bounds[i]) continue;
+    const double v = *bounds[i];
+    if (std::isnan(v)) return r.Fail(key, "must not be nan");
+    if (std::isinf(v)) {
+      if ((i == 0) != (v < 0))
+        return r.Fail(key, "min may be -inf, max may be inf, not the reverse");
+      continue;
+    }
+    (i == 0 ? band.min : band.max) = v;
+  }
+  if (band.min && band.max && *band.min > *band.max) return r.Fail(key, "min is above max");
+  out = band;
+}
+
+void ReadTargets(Reader& r, const toml::table& root, KpiTargets& targets) {
+  const toml::table* t = r.Table(root, "targets");
+  std::set<std::string> known(std::begin(kTargetKpis), std::end(kTargetKpis));
+  known.insert({"material_yield_pct", "metal_loss_pct", "metals"});
+  r.KnownKeys(*t, "targets", known);
+  for (const char* kpi : kTargetKpis)
+    if (const toml::node* n = t->get(kpi))
+      ReadBand(r, *n, std::string("targets.") + kpi, targets.bands[kpi]);
+  if (const toml::node* n = t->get("material_yield_pct"))
+    ReadBand(r, *n, "targets.material_yield_pct", targets.nonmetal_yield_pct);
+  if (const toml::node* n = t->get("metal_loss_pct"))
+    ReadBand(r, *n, "targets.metal_loss_pct", targets.metal_loss_pct);
+  r.StringList(*t, "targets", "metals", targets.metals);
+  for (const std::string& metal : targets.metals)
+    if (metal.empty()) r.Fail("targets.metals", "names must be non-empty");
+}
+
 void ReadSources(Reader& r, const toml::table& root, Rules& rules) {
   const toml::table* densities = r.Table(root, "material_density_g_per_ml");
   for (const auto& [k, v] : *densities) {
     auto density = v.value<double>();
     if (!density || !v.is_number() || !std::isfinite(*density) || *density <= 0 || *density > 30)
-      r.Fail("material_density_g_per_ml." + std::string(k.str()), "must be a number above 0, up to 30");
+      r.Fail("material_density_g_per_ml." + std::string(k.str()),
+             "must be a number above 0, up to 30");
     else
       rules.material_density_g_per_ml[std::string(k.str())] = *density;
   }
@@ -391,12 +452,13 @@ Result<Config> ParseConfig(std::string_view text, const std::string& source_name
   Reader r(source_name);
   r.KnownKeys(root, "",
               {"stages", "mqtt", "storage", "http", "material_cost_per_g", "kpi", "ingest", "log",
-               "source", "material_density_g_per_ml"});
+               "source", "material_density_g_per_ml", "targets"});
   ReadMqtt(r, *r.Table(root, "mqtt"), config.mqtt);
   ReadStorage(r, *r.Table(root, "storage"), config.storage);
   ReadHttp(r, *r.Table(root, "http"), config.http);
   ReadRules(r, root, config.rules);
   ReadSources(r, root, config.rules);
+  ReadTargets(r, root, config.rules.targets);
   const toml::table* log = r.Table(root, "log");
   r.KnownKeys(*log, "log", {"level"});
   r.String(*log, "log", "level", config.log.level);

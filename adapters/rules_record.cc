@@ -19,6 +19,41 @@ json EncodeLimits(const Limits& l) {
           {"max_order_value", l.max_order_value}};
 }
 
+json EncodeBand(const KpiBand& band) {
+  return json::array(
+      {band.min ? json(*band.min) : json(nullptr), band.max ? json(*band.max) : json(nullptr)});
+}
+
+KpiBand DecodeBand(const json& j) {
+  KpiBand band;
+  if (j.is_array() && j.size() == 2) {
+    if (j[0].is_number()) band.min = j[0].get<double>();
+    if (j[1].is_number()) band.max = j[1].get<double>();
+  }
+  return band;
+}
+
+json EncodeTargets(const KpiTargets& t) {
+  json bands = json::object();
+  for (const auto& [kpi, band] : t.bands) bands[kpi] = EncodeBand(band);
+  return {{"bands", bands},
+          {"nonmetal_yield_pct", EncodeBand(t.nonmetal_yield_pct)},
+          {"metal_loss_pct", EncodeBand(t.metal_loss_pct)},
+          {"metals", t.metals}};
+}
+
+KpiTargets DecodeTargets(const json& j) {
+  KpiTargets t;
+  if (auto it = j.find("bands"); it != j.end() && it->is_object()) {
+    t.bands.clear();
+    for (const auto& [kpi, band] : it->items()) t.bands[kpi] = DecodeBand(band);
+  }
+  if (auto it = j.find("nonmetal_yield_pct"); it != j.end()) t.nonmetal_yield_pct = DecodeBand(*it);
+  if (auto it = j.find("metal_loss_pct"); it != j.end()) t.metal_loss_pct = DecodeBand(*it);
+  if (auto it = j.find("metals"); it != j.end()) t.metals = it->get<std::vector<std::string>>();
+  return t;
+}
+
 template <class T>
 void Take(const json& j, const char* key, T& out) {
   if (auto it = j.find(key); it != j.end()) out = it->get<T>();
@@ -36,6 +71,7 @@ std::string EncodeRules(const Rules& rules) {
   j["earliest_ts_ms"] = ToEpochMs(rules.earliest_ts);
   j["kpi_currency"] = rules.kpi_currency;
   j["limits"] = EncodeLimits(rules.limits);
+  j["targets"] = EncodeTargets(rules.targets);
   return j.dump();
 }
 
@@ -66,6 +102,9 @@ Result<Rules> DecodeRules(std::string_view text) {
       Take(l, "max_material_g", r.limits.max_material_g);
       Take(l, "max_order_value", r.limits.max_order_value);
     }
+    // A record written before [targets] existed: the defaults.
+    if (auto it = j.find("targets"); it != j.end() && it->is_object())
+      r.targets = DecodeTargets(*it);
     return r;
   } catch (const std::exception& e) {
     return MakeError(ErrorKind::kCorrupt, std::string("rules record unreadable: ") + e.what());

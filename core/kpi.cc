@@ -107,7 +107,8 @@ double NearestRank(const std::vector<double>& sorted, double p) {
 
 KpiAccumulator::KpiAccumulator(const Rules& rules, const Window& window)
     : accuracy_failure_reasons_(rules.accuracy_failure_reasons),
-      currency_(UpperAscii(rules.kpi_currency)) {
+      currency_(UpperAscii(rules.kpi_currency)),
+      targets_(rules.targets) {
   report_.window = window;
 }
 
@@ -171,8 +172,7 @@ KpiReport KpiAccumulator::Finish(const MaterialTotals& material) {
 
   if (material.used_g != 0) {
     report.material_yield_pct = 100.0 * (material.used_g - material.scrap_g) / material.used_g;
-    report.material_loss_pct =
-        100.0 * (material.scrap_g - material.recovered_g) / material.used_g;
+    report.material_loss_pct = 100.0 * (material.scrap_g - material.recovered_g) / material.used_g;
   }
   for (const auto& [type, sums] : material.by_type) {
     MaterialKpis& m = report.materials[type];
@@ -207,6 +207,7 @@ KpiReport KpiAccumulator::Finish(const MaterialTotals& material) {
 
   const CustomerCounts customers = CountCustomers(customers_);
   report.repeat_customer_pct = Percent(customers.repeat, customers.distinct);
+  report.targets = JudgeTargets(report, targets_);
   return report;
 }
 

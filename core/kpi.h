@@ -38,6 +38,7 @@
 #include <string>
 #include <vector>
 
+#include "core/kpi_targets.h"
 #include "core/order_summary.h"
 #include "core/rules.h"
 #include "core/time.h"
@@ -110,7 +111,13 @@ struct KpiReport {
   // Per upper-cased currency code; non-empty only when kpi_currency is empty
   // and the orders use several currencies (aov, material_cost_pct nullopt).
   std::map<std::string, MoneyKpis> money_by_currency;
+  // Each KPI against its band in Rules::targets (core/kpi_targets.h).
+  TargetReport targets;
 };
+
+// Judges `report`'s KPIs against `targets`: one result per band, and one
+// per material type in the report (metals by loss, others by yield).
+TargetReport JudgeTargets(const KpiReport& report, const KpiTargets& targets);
 
 // Nearest-rank percentile: the smallest value with at least p% of values at
 // or below it. `sorted` ascending, non-empty; 0 < p <= 100.
@@ -140,6 +147,7 @@ class KpiAccumulator {
 
   std::set<std::string> accuracy_failure_reasons_;  // copied: the accumulator may outlive the Rules
   std::string currency_;                            // Rules::kpi_currency, upper-cased
+  KpiTargets targets_;                              // Rules::targets
   KpiReport report_;
   std::vector<double> turnaround_hours_;
   std::size_t accurate_ = 0;

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "core/device_format.h"
+#include "core/kpi_targets.h"
 #include "core/time.h"
 
 namespace floortrack {
@@ -70,6 +71,8 @@ struct Rules {
   // [material_density_g_per_ml]: converts a device's reported volume (or
   // filament length) to grams.
   std::map<std::string, double> material_density_g_per_ml;
+  // [targets]: the band each KPI should be in (core/kpi_targets.h).
+  KpiTargets targets;
 
   // Position of `stage` in `stages`, or -1 when unknown.
   int StageIndex(const std::string& stage) const {

@@ -37,6 +37,19 @@ void AddKpis(prometheus::Family<prometheus::Gauge>& kpi,
       turnaround.Add({{"quantile", q}, {"window", window}}).Set(**hours * kSecondsPerHour);
 }
 
+// 1 inside the band, 0 outside; absent without data.
+void AddTargets(prometheus::Family<prometheus::Gauge>& inside,
+                prometheus::Family<prometheus::Gauge>& material_inside, const KpiReport& r,
+                const std::string& window) {
+  for (const auto& [kpi, t] : r.targets.kpis)
+    if (t.status != TargetStatus::kNoData)
+      inside.Add({{"kpi", kpi}, {"window", window}}).Set(t.status == TargetStatus::kInside ? 1 : 0);
+  for (const auto& [type, m] : r.targets.materials)
+    if (m.result.status != TargetStatus::kNoData)
+      material_inside.Add({{"material", type}, {"kpi", m.kpi}, {"window", window}})
+          .Set(m.result.status == TargetStatus::kInside ? 1 : 0);
+}
+
 }  // namespace
 
 std::string MetricsText(const DaemonMetrics& d, const MetricsKpis& kpis) {
@@ -112,6 +125,15 @@ std::string MetricsText(const DaemonMetrics& d, const MetricsKpis& kpis) {
                       "the KPI currency); a KPI without data is absent.");
     if (kpis.all_time) AddKpis(kpi, turnaround, *kpis.all_time, "all_time");
     if (kpis.last_30d) AddKpis(kpi, turnaround, *kpis.last_30d, "30d");
+    auto& inside = gauge("floortrack_kpi_target_inside",
+                         "1 when the KPI is inside its [targets] band over the window, 0 "
+                         "outside (turnaround_hours judged on its median); absent without data.");
+    auto& material_inside = gauge("floortrack_material_target_inside",
+                                  "1 when the material type is inside its [targets] band over "
+                                  "the window (metals by loss_pct, others by yield_pct), 0 "
+                                  "outside; absent without data.");
+    if (kpis.all_time) AddTargets(inside, material_inside, *kpis.all_time, "all_time");
+    if (kpis.last_30d) AddTargets(inside, material_inside, *kpis.last_30d, "30d");
   }
   return prometheus::TextSerializer().Serialize(registry.Collect());
 }

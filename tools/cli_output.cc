@@ -70,6 +70,42 @@ json MoneyJson(const MoneyKpis& m) {
               {"orders", m.orders}};
 }
 
+json TargetJson(const TargetResult& t) {
+  return json{{"min", OptionalNumber(t.band.min)},
+              {"max", OptionalNumber(t.band.max)},
+              {"value", OptionalNumber(t.value)},
+              {"status", TargetStatusName(t.status)}};
+}
+
+json TargetsJson(const TargetReport& targets) {
+  json j = json::object();
+  for (const auto& [kpi, t] : targets.kpis) j[kpi] = TargetJson(t);
+  json materials = json::object();
+  for (const auto& [type, m] : targets.materials) {
+    json one = TargetJson(m.result);
+    one["kpi"] = m.kpi;
+    materials[type] = std::move(one);
+  }
+  j["materials"] = std::move(materials);
+  return j;
+}
+
+std::string BandText(const KpiBand& band) {
+  if (band.min && band.max) return Fixed(band.min) + " .. " + Fixed(band.max);
+  if (band.min) return ">= " + Fixed(band.min);
+  if (band.max) return "<= " + Fixed(band.max);
+  return "any";
+}
+
+void TargetLine(std::ostream& out, const std::string& name, const TargetResult& t) {
+  std::string padded = "  " + name;
+  if (padded.size() < 34) padded.resize(34, ' ');
+  std::string band = BandText(t.band);
+  if (band.size() < 18) band.resize(18, ' ');
+  out << padded << " " << band << " " << Fixed(t.value) << "  " << TargetStatusName(t.status)
+      << "\n";
+}
+
 }  // namespace
 
 json KpiJson(const KpiReport& r) {
@@ -97,9 +133,12 @@ json KpiJson(const KpiReport& r) {
   j["material_loss_pct"] = OptionalNumber(r.material_loss_pct);
   json materials = json::object();
   for (const auto& [type, m] : r.materials) {
-    materials[type] = {{"used_g", m.sums.used_g},          {"scrap_g", m.sums.scrap_g},
-                       {"recovered_g", m.sums.recovered_g}, {"yield_pct", OptionalNumber(m.yield_pct)},
-                       {"loss_pct", OptionalNumber(m.loss_pct)}, {"cost", m.sums.cost}};
+    materials[type] = {{"used_g", m.sums.used_g},
+                       {"scrap_g", m.sums.scrap_g},
+                       {"recovered_g", m.sums.recovered_g},
+                       {"yield_pct", OptionalNumber(m.yield_pct)},
+                       {"loss_pct", OptionalNumber(m.loss_pct)},
+                       {"cost", m.sums.cost}};
   }
   j["materials"] = std::move(materials);
   if (!r.money_by_currency.empty()) {
@@ -107,6 +146,7 @@ json KpiJson(const KpiReport& r) {
     for (const auto& [code, money] : r.money_by_currency) by[code] = MoneyJson(money);
     j["money_by_currency"] = std::move(by);
   }
+  j["targets"] = TargetsJson(r.targets);
   return j;
 }
 
@@ -157,6 +197,11 @@ std::string KpiTable(const KpiReport& r) {
                                : "not in " + r.currency + " ([kpi] currency)")
         << "\n";
   }
+  std::string heading = "targets (turnaround: p50)";
+  heading.resize(34, ' ');
+  out << heading << " band               value  status\n";
+  for (const auto& [kpi, t] : r.targets.kpis) TargetLine(out, kpi, t);
+  for (const auto& [type, m] : r.targets.materials) TargetLine(out, type + " " + m.kpi, m.result);
   return out.str();
 }
 
@@ -252,7 +297,8 @@ json BatchJson(const BatchView& b) {
                        {"recovered_g", e.material->recovered_g}};
     events.push_back(std::move(j));
   }
-  return json{{"batch_id", b.batch_id}, {"orders", std::move(members)}, {"events", std::move(events)}};
+  return json{
+      {"batch_id", b.batch_id}, {"orders", std::move(members)}, {"events", std::move(events)}};
 }
 
 std::string BatchTable(const BatchView& b) {

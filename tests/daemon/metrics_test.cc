@@ -66,5 +66,21 @@ TEST_CASE("MetricsText: KPI gauges per window; a null KPI is absent; turnaround 
   CHECK(text.find("quantile=\"0.9\"") == std::string::npos);
 }
 
+TEST_CASE("MetricsText: target status 1 inside, 0 outside, absent without data") {
+  KpiReport all;
+  all.aov = 100;
+  all.order_accuracy_pct = 90;
+  all.materials["silver"].loss_pct = 7.0;
+  all.targets = JudgeTargets(all, KpiTargets{});
+  const std::string text = MetricsText(DaemonMetrics{}, MetricsKpis{all, std::nullopt});
+  CHECK(Has(text, "floortrack_kpi_target_inside{kpi=\"aov\",window=\"all_time\"} 1"));
+  CHECK(
+      Has(text, "floortrack_kpi_target_inside{kpi=\"order_accuracy_pct\",window=\"all_time\"} 0"));
+  CHECK(text.find("kpi=\"personalization_pct\",window") == std::string::npos);
+  CHECK(Has(text,
+            "floortrack_material_target_inside{kpi=\"loss_pct\",material=\"silver\","
+            "window=\"all_time\"} 0"));
+}
+
 }  // namespace
 }  // namespace floortrack

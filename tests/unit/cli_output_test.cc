@@ -35,7 +35,8 @@ const std::set<std::string> kKpiKeys = {"window",
                                         "repeat_customer_pct",
                                         "orders_excluded_currency",
                                         "material_loss_pct",
-                                        "materials"};
+                                        "materials",
+                                        "targets"};
 
 TEST_CASE("KpiJson for one currency: the figures as before plus orders_excluded_currency 0") {
   KpiReport r;
@@ -55,15 +56,47 @@ TEST_CASE("KpiJson materials: per type, new top-level keys, existing ones unchan
   material.by_type["castable-resin"] = MaterialSums{20, 10, 0, 6};
   const KpiReport r = ComputeKpis({}, material, Rules{}, Window{});
   const nlohmann::json j = KpiJson(r);
-  CHECK(j["material_yield_pct"] == doctest::Approx(70.0));    // (100 - 30) / 100
-  CHECK(j["material_loss_pct"] == doctest::Approx(12.0));     // (30 - 18) / 100
+  CHECK(j["material_yield_pct"] == doctest::Approx(70.0));  // (100 - 30) / 100
+  CHECK(j["material_loss_pct"] == doctest::Approx(12.0));   // (30 - 18) / 100
   const auto& silver = j["materials"]["silver-925"];
   CHECK(silver["used_g"] == 80.0);
   CHECK(silver["recovered_g"] == 18.0);
-  CHECK(silver["yield_pct"] == doctest::Approx(75.0));        // (80 - 20) / 80
-  CHECK(silver["loss_pct"] == doctest::Approx(2.5));          // (20 - 18) / 80
+  CHECK(silver["yield_pct"] == doctest::Approx(75.0));  // (80 - 20) / 80
+  CHECK(silver["loss_pct"] == doctest::Approx(2.5));    // (20 - 18) / 80
   CHECK(silver["cost"] == 72.0);
   CHECK(j["materials"]["castable-resin"]["loss_pct"] == doctest::Approx(50.0));  // 10 / 20
+}
+
+TEST_CASE("KpiJson targets: a band, value and status per KPI; materials by type, metals by loss") {
+  OrderSummary a;  // turnaround 80 h, accurate, 150 EUR
+  a.order_id = "A";
+  a.confirmed_at = FromEpochMs(0);
+  a.shipped_at = FromEpochMs(80 * 3'600'000LL);
+  a.value = 150;
+  MaterialTotals material{100, 30, 18, {}};
+  material.by_type["silver-925"] = MaterialSums{80, 20, 18, 72};
+  material.by_type["castable-resin"] = MaterialSums{20, 10, 0, 6};
+  const nlohmann::json t = KpiJson(ComputeKpis({a}, material, Rules{}, Window{}))["targets"];
+  CHECK(t["turnaround_hours"] ==
+        nlohmann::json({{"min", 72.0}, {"max", 168.0}, {"value", 80.0}, {"status", "inside"}}));
+  CHECK(t["aov"]["status"] == "above");  // 150 > 120
+  CHECK(t["order_accuracy_pct"]["max"].is_null());
+  CHECK(t["order_accuracy_pct"]["status"] == "inside");    // 100 >= 98
+  CHECK(t["personalization_pct"]["status"] == "below");    // 0 < 25
+  CHECK(t["repeat_customer_pct"]["status"] == "no_data");  // no customer_id
+  CHECK(t["repeat_customer_pct"]["value"].is_null());
+  CHECK(!t.contains("first_pass_yield_pct"));  // no default band
+  const auto& silver = t["materials"]["silver-925"];
+  CHECK(silver["kpi"] == "loss_pct");
+  CHECK(silver["value"] == doctest::Approx(2.5));  // (20 - 18) / 80
+  CHECK(silver["status"] == "inside");             // <= 5
+  const auto& resin = t["materials"]["castable-resin"];
+  CHECK(resin["kpi"] == "yield_pct");
+  CHECK(resin["value"] == doctest::Approx(50.0));  // (20 - 10) / 20
+  CHECK(resin["status"] == "below");               // < 85
+  const std::string table = KpiTable(ComputeKpis({a}, material, Rules{}, Window{}));
+  CHECK(Contains(table, "turnaround_hours"));
+  CHECK(Contains(table, "silver-925 loss_pct"));
 }
 
 TEST_CASE("KpiJson with several currencies: null money KPIs and money_by_currency") {
