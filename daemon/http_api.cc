@@ -13,6 +13,7 @@
 #include <utility>
 
 #include "core/clock.h"
+#include "daemon/http_auth.h"
 #include "daemon/metrics.h"
 #include "tools/cli_output.h"
 
@@ -70,6 +71,41 @@ httplib::Server::Handler Guarded(Handler handler) {
   };
 }
 
+// A page, not an API call: the dashboard's paths, or a browser that asks
+// for HTML.
+bool WantsPage(const httplib::Request& request) {
+  if (request.path.rfind("/api/", 0) == 0 || request.path == "/metrics") return false;
+  return request.path == "/" ||
+         request.get_header_value("Accept").find("text/html") != std::string::npos;
+}
+
+std::string LoginPage(bool failed) {
+  std::string page = R"(<!doctype html>
+<html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>floortrack: sign in</title>
+<style>
+body{font-family:system-ui,sans-serif;background:#111;color:#eee;display:flex;
+justify-content:center;align-items:center;min-height:100vh;margin:0}
+form{display:flex;flex-direction:column;gap:1rem;width:min(90vw,24rem);font-size:1.3rem}
+input,button{font-size:1.3rem;padding:.6rem;border-radius:.4rem;border:1px solid #555}
+button{background:#2d6cdf;color:#fff;border:0}
+.error{color:#ff8080}
+</style></head><body>
+<form method="post" action="/login">
+<h1>floortrack</h1>
+<label for="token">Access token (from the shop server's [http] token_file)</label>
+<input id="token" name="token" type="password" autocomplete="current-password" autofocus required>
+)";
+  if (failed)
+    page += R"(<p class="error" id="error">That token is not the one configured.</p>
+)";
+  page += R"(<button type="submit">Sign in</button>
+</form></body></html>
+)";
+  return page;
+}
+
 }  // namespace
 
 Result<std::optional<TimePoint>> ParseTimeParameter(std::string_view text, TimePoint now) {
@@ -99,21 +135,6 @@ Result<bool> ParseFlagParameter(std::string_view text) {
   if (text.empty() || text == "0" || text == "false") return false;
   if (text == "1" || text == "true") return true;
   return MakeError(ErrorKind::kInvalid, Quoted(text) + " is not 1, 0, true or false");
-}
-
-bool BearerTokenMatches(std::string_view expected, std::string_view header) {
-  constexpr std::string_view kScheme = "Bearer ";
-  if (expected.empty() || header.size() < kScheme.size()) return false;
-  bool scheme_ok = header.substr(0, kScheme.size()) == kScheme;
-  std::string_view given = header.substr(kScheme.size());
-  // Every byte of `expected` is compared whatever `given` holds: the time
-  // depends on the token's length only.
-  unsigned char diff = given.size() == expected.size() ? 0 : 1;
-  for (std::size_t i = 0; i < expected.size(); ++i) {
-    unsigned char g = i < given.size() ? static_cast<unsigned char>(given[i]) : 0;
-    diff |= static_cast<unsigned char>(g ^ static_cast<unsigned char>(expected[i]));
-  }
-  return scheme_ok && diff == 0;
 }
 
 HttpApi::HttpApi(ListenAddress address, std::string database_path, std::string token,
@@ -182,7 +203,37 @@ bool HttpApi::Authorized(const httplib::Request& request) {
     token = token_;
   }
   if (token.empty()) return true;
-  return BearerTokenMatches(token, request.get_header_value("Authorization"));
+  return BearerTokenMatches(token, request.get_header_value("Authorization")) ||
+         SessionCookieMatches(token, request.get_header_value("Cookie"));
+}
+
+std::string HttpApi::Token() {
+  std::lock_guard lock(token_mutex_);
+  return token_;
+}
+
+// GET /login shows the form, or signs in with ?token= (a link a wall screen
+// is given once); POST /login signs in with the form's token. Signed in:
+// the session cookie and 303 to the dashboard, so the token leaves the
+// address bar. Without a token configured there is nothing to sign in to.
+void HttpApi::Login(const httplib::Request& request, httplib::Response& response) {
+  const std::string token = Token();
+  if (token.empty()) return response.set_redirect("/", 303);
+  const bool attempted = request.method == "POST" || request.has_param("token");
+  if (attempted && EqualInConstantTime(Param(request, "token"), token)) {
+    response.set_header("Set-Cookie", SessionSetCookie(token));
+    response.set_header("Cache-Control", "no-store");
+    return response.set_redirect("/", 303);
+  }
+  if (attempted) spdlog::warn("http: failed sign-in from {}", request.remote_addr);
+  response.status = attempted ? 401 : 200;
+  response.set_header("Cache-Control", "no-store");
+  response.set_content(LoginPage(attempted), "text/html; charset=utf-8");
+}
+
+void HttpApi::Logout(httplib::Response& response) {
+  response.set_header("Set-Cookie", SessionSetCookie(""));
+  response.set_redirect("/login", 303);
 }
 
 template <class Query>
@@ -208,8 +259,14 @@ void HttpApi::Route() {
   server_->set_pre_routing_handler(
       [this](const httplib::Request& request, httplib::Response& response) {
         try {
-          if (request.path == "/healthz" || Authorized(request))
+          if (request.path == "/healthz" || request.path == "/login" || request.path == "/logout" ||
+              Authorized(request))
             return httplib::Server::HandlerResponse::Unhandled;
+          // A browser opening a page is sent to sign in; API clients get 401.
+          if (request.method == "GET" && WantsPage(request)) {
+            response.set_redirect("/login", 303);
+            return httplib::Server::HandlerResponse::Handled;
+          }
           response.set_header("WWW-Authenticate", "Bearer");
           Reply(response, 401, json{{"error", "missing or wrong bearer token"}});
         } catch (...) {
@@ -236,6 +293,17 @@ void HttpApi::Route() {
         } catch (...) {
         }
       });
+  server_->Get("/login",
+               Guarded([this](const httplib::Request& request, httplib::Response& response) {
+                 Login(request, response);
+               }));
+  server_->Post("/login",
+                Guarded([this](const httplib::Request& request, httplib::Response& response) {
+                  Login(request, response);
+                }));
+  server_->Post("/logout", Guarded([this](const httplib::Request&, httplib::Response& response) {
+                  Logout(response);
+                }));
   server_->Get("/healthz", Guarded([this](const httplib::Request&, httplib::Response& response) {
                  Healthz(response);
                }));

@@ -5,7 +5,9 @@
 // (SqliteStore::OpenReadOnly, opened on first use, reopened after an error),
 // which the workers take turns on under a mutex. It never touches the
 // daemon's writing store, so no request can delay ingest (the MQTT
-// callback). Borrows the health and metrics functions (Daemon::Health,
+// callback). With a token, a request needs it as a bearer token or the
+// session cookie of a browser signed in at /login (daemon/http_auth.h).
+// Borrows the health and metrics functions (Daemon::Health,
 // Daemon::Metrics, thread-safe), which must stay callable until Stop()
 // returns. GET /metrics is Prometheus text (daemon/metrics.h), under the
 // same bearer-token rule as the API. Requests are served on the
@@ -32,6 +34,7 @@
 #include "core/result.h"
 #include "core/time.h"
 #include "daemon/daemon.h"
+#include "daemon/http_auth.h"
 
 namespace httplib {
 class Server;
@@ -52,11 +55,6 @@ Result<std::size_t> ParseCountParameter(std::string_view text);
 
 // "1"/"true" or "0"/"false" ("open"); empty is false.
 Result<bool> ParseFlagParameter(std::string_view text);
-
-// Whether an Authorization header value is "Bearer <expected>"; compares in
-// time independent of where the two differ. An empty `expected` never
-// matches.
-bool BearerTokenMatches(std::string_view expected, std::string_view header);
 
 class HttpApi {
  public:
@@ -80,6 +78,9 @@ class HttpApi {
  private:
   void Route();
   bool Authorized(const httplib::Request& request);
+  std::string Token();
+  void Login(const httplib::Request& request, httplib::Response& response);
+  void Logout(httplib::Response& response);
   void Healthz(httplib::Response& response);
   void Metrics(httplib::Response& response);
   void Kpi(const httplib::Request& request, httplib::Response& response);

@@ -71,5 +71,34 @@ TEST_CASE("BearerTokenMatches only the exact token with the Bearer scheme") {
   CHECK_FALSE(BearerTokenMatches("", "Bearer "));
 }
 
+TEST_CASE("SessionValue is HMAC-SHA256 of the label keyed with the token (Python's hmac agrees)") {
+  CHECK(SessionValue("s3cret") ==
+        "353838c5bf2da5365c2a6217d6d6a7c733f284e75b50172414306a68d83c0bed");
+  CHECK(SessionValue("s3cret2") != SessionValue("s3cret"));
+}
+
+TEST_CASE("SessionCookieMatches the signed-in cookie among others, never the token itself") {
+  const std::string v = SessionValue("s3cret");
+  CHECK(SessionCookieMatches("s3cret", "floortrack_session=" + v));
+  CHECK(SessionCookieMatches("s3cret", "theme=dark; floortrack_session=" + v + "; lang=en"));
+  CHECK(SessionCookieMatches("s3cret", "floortrack_session=\"" + v + "\""));
+  CHECK(SessionCookieMatches("s3cret", "floortrack_session=old; floortrack_session=" + v));
+  CHECK_FALSE(SessionCookieMatches("s3cret", "floortrack_session=s3cret"));
+  CHECK_FALSE(SessionCookieMatches("s3cret", "other=" + v));
+  CHECK_FALSE(SessionCookieMatches("s3cret", "floortrack_session=" + v.substr(1)));
+  CHECK_FALSE(SessionCookieMatches("other-token", "floortrack_session=" + v));
+  CHECK_FALSE(SessionCookieMatches("", "floortrack_session=" + v));
+  CHECK_FALSE(SessionCookieMatches("s3cret", ""));
+  CHECK_FALSE(SessionCookieMatches("s3cret", ";;=;floortrack_session"));
+}
+
+TEST_CASE("SessionSetCookie: HttpOnly, SameSite=Strict, whole site; signing out expires it") {
+  const std::string in = SessionSetCookie("s3cret");
+  CHECK(in == "floortrack_session=" + SessionValue("s3cret") +
+                  "; Path=/; HttpOnly; SameSite=Strict; Max-Age=31536000");
+  CHECK(SessionSetCookie("") ==
+        "floortrack_session=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0");
+}
+
 }  // namespace
 }  // namespace floortrack
