@@ -102,8 +102,9 @@ void TargetLine(std::ostream& out, const std::string& name, const TargetResult& 
   if (padded.size() < 34) padded.resize(34, ' ');
   std::string band = BandText(t.band);
   if (band.size() < 18) band.resize(18, ' ');
-  out << padded << " " << band << " " << Fixed(t.value) << "  " << TargetStatusName(t.status)
-      << "\n";
+  std::string value = Fixed(t.value);
+  if (value.size() < 6) value.insert(0, 6 - value.size(), ' ');
+  out << padded << " " << band << " " << value << "  " << TargetStatusName(t.status) << "\n";
 }
 
 }  // namespace
@@ -199,7 +200,7 @@ std::string KpiTable(const KpiReport& r) {
   }
   std::string heading = "targets (turnaround: p50)";
   heading.resize(34, ' ');
-  out << heading << " band               value  status\n";
+  out << heading << " band                value  status\n";
   for (const auto& [kpi, t] : r.targets.kpis) TargetLine(out, kpi, t);
   for (const auto& [type, m] : r.targets.materials) TargetLine(out, type + " " + m.kpi, m.result);
   return out.str();

@@ -4,7 +4,10 @@
 # and floortrackd with a temporary database, runs the simulator's device day
 # (printers in their own formats, bench scans; docs/events.md), then prints
 # `floortrack kpi`, `floortrack batch` for a build plate and a casting tree,
-# one order's `floortrack status` and the rejects. Leaves nothing running.
+# one order's `floortrack status` and the rejects, and the dashboard's URL.
+# On a terminal it keeps floortrackd (and the dashboard) running until Enter
+# or Ctrl-C; otherwise (or with DEMO_HOLD=0) it stops at once. Leaves
+# nothing running.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -33,6 +36,7 @@ max_queued_messages 0
 CONF
 /usr/sbin/mosquitto -c "$work/mosquitto.conf" 2>"$work/mosquitto.log" &
 pids+=($!)
+http_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 
 cat >"$work/floortrack.toml" <<CONF
 [mqtt]
@@ -43,7 +47,7 @@ reconnect_min_ms = 100
 path = "$work/floortrack.db"
 synchronous = "normal"
 [http]
-listen = ""
+listen = "127.0.0.1:$http_port"
 [material_cost_per_g]
 "castable-resin" = 0.30
 "silver-925" = 0.90
@@ -112,3 +116,10 @@ echo "(bench scans carry no time: they are timed when floortrackd received them,
 ft status "$order"
 echo; echo "== floortrack rejects --limit 5 =="
 ft rejects --limit 5
+
+echo
+echo "== dashboard =="
+echo "http://127.0.0.1:$http_port/  (API: http://127.0.0.1:$http_port/api/v1/kpi, metrics: /metrics)"
+if [ -t 0 ] && [ "${DEMO_HOLD:-1}" != 0 ]; then
+  read -r -p "floortrackd is serving it; press Enter to stop the demo. " _ || true
+fi
