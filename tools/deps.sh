@@ -11,6 +11,7 @@ packages=(
   libsystemd-dev mosquitto mosquitto-clients sqlite3 openssl
   systemd dpkg-dev adduser file util-linux libcpp-httplib-dev
   prometheus-cpp-dev python3-prometheus-client
+  libjs-chart.js chromium python3-websocket
   ${FLOORTRACK_EXTRA_PACKAGES:-}
 )
 
