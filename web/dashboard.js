@@ -126,7 +126,7 @@
     const off = all.filter((t) => t.status === "below" || t.status === "above").length;
     const known = all.filter((t) => t.status !== "no_data").length;
     return {
-      status: known === 0 ? "no_data" : off > 0 ? "above" : "inside",
+      status: known === 0 ? "no_data" : off > 0 ? "below" : "inside",
       text: known === 0 ? "materials: no data" : (all.length - off) + " of " + all.length + " materials on target",
     };
   }

@@ -10,7 +10,10 @@ DevTools protocol (python3-websocket).
 3. More events published: without a reload, polling shows the new values
    (shipped, open orders, rejects); screenshot dashboard-2.png; no
    horizontal scrolling on a wall screen nor on a phone (dashboard-phone.png).
-4. The collector is live: an exception and a console.error the test itself
+4. With a "targets" key in /api/v1/kpi (answered by the test through
+   DevTools' Fetch domain: the daemon does not serve it yet), the tiles show
+   each band and colour by status; screenshot dashboard-targets.png.
+5. The collector is live: an exception and a console.error the test itself
    causes are seen (so the "no errors" checks above can fail).
 Screenshots go to $FLOORTRACK_ARTIFACT_DIR (the build tree) and their paths
 are printed. Chromium, floortrackd and mosquitto are stopped even on failure.
@@ -127,6 +130,8 @@ class DevTools:
         self.ws = websocket.create_connection(url, timeout=30, suppress_origin=True)
         self.next_id = 0
         self.events = []  # every event received, in order
+        self.paused = []  # Fetch.requestPaused events not yet answered
+        self.fulfil = None  # url -> (status, JSON body) for paused requests
 
     def call(self, method, **params):
         self.next_id += 1
@@ -140,6 +145,18 @@ class DevTools:
                 return message.get("result", {})
             if "method" in message:
                 self.events.append(message)
+                if message["method"] == "Fetch.requestPaused":
+                    self.paused.append(message["params"])
+
+    def answer_paused(self):
+        """Answers the requests Fetch paused with self.fulfil(url)."""
+        import base64
+        while self.paused:
+            p = self.paused.pop(0)
+            status, body = self.fulfil(p["request"]["url"])
+            self.call("Fetch.fulfillRequest", requestId=p["requestId"], responseCode=status,
+                      responseHeaders=[{"name": "Content-Type", "value": "application/json; charset=utf-8"}],
+                      body=base64.b64encode(json.dumps(body).encode()).decode())
 
     def evaluate(self, expression):
         result = self.call("Runtime.evaluate", expression=expression, returnByValue=True, awaitPromise=True)
@@ -148,7 +165,11 @@ class DevTools:
         return result["result"].get("value")
 
     def wait(self, expression, timeout, what):
-        return wait_for(lambda: self.evaluate(expression), timeout, what, interval=0.25)
+        def check():
+            value = self.evaluate(expression)
+            self.answer_paused()
+            return value
+        return wait_for(check, timeout, what, interval=0.25)
 
     def screenshot(self, name):
         import base64
@@ -337,8 +358,45 @@ def main():
                         tools.evaluate("document.documentElement.scrollWidth <= window.innerWidth"),
                         tools.evaluate("[document.documentElement.scrollWidth, window.innerWidth]"))
             tools.screenshot("dashboard-phone.png")
+            tools.call("Emulation.clearDeviceMetricsOverride")
 
-            # 4. The collector sees errors (so the checks above can fail).
+            # 4. KPI targets (a "targets" key in /api/v1/kpi, not served by this
+            # branch yet): the 30-day KPIs are answered with targets added.
+            kpi = api(port, "/api/v1/kpi?since=30d")
+            p50 = kpi["turnaround_hours"]["p50"]
+            kpi["targets"] = {
+                "turnaround_hours": {"min": 72, "max": 168, "value": p50, "status": "below"},
+                "order_accuracy_pct": {"min": 98, "max": None, "value": 100, "status": "inside"},
+                "material_cost_pct": {"min": 20, "max": 35, "value": 4.9, "status": "below"},
+                "aov": {"min": 70, "max": 120, "value": kpi["aov"], "status": "inside"},
+                "repeat_customer_pct": {"min": 20, "max": None, "value": None, "status": "no_data"},
+                "materials": {
+                    "castable-resin": {"kpi": "yield_pct", "min": 85, "max": None, "value": 80, "status": "below"},
+                    "silver-925": {"kpi": "loss_pct", "min": None, "max": 5, "value": 3.2, "status": "inside"}},
+            }
+            tools.fulfil = lambda url: (200, kpi)
+            tools.call("Fetch.enable", patterns=[{"urlPattern": "*/api/v1/kpi\\?since=30d", "requestStage": "Request"}])
+            tools.wait("document.querySelector('[data-kpi=turnaround]').dataset.status === 'below'", 30,
+                       "the tiles to show targets")
+            tools.call("Fetch.disable")
+            bands = tools.evaluate("""Object.fromEntries([...document.querySelectorAll('.tile')]
+                .map(t => [t.dataset.kpi, [t.dataset.status || null, t.querySelector('.band').textContent]]))""")
+            checks.eq("targets: bands and status on the tiles", bands, {
+                "turnaround": ["below", "target 72\u2013168 h \u00b7 below target"],
+                "order_accuracy": ["inside", "target \u2265 98 % \u00b7 on target"],
+                "first_pass_yield": [None, ""],
+                "material_yield": ["below", "1 of 2 materials on target"],
+                "material_cost": ["below", "target 20\u201335 % \u00b7 below target"],
+                "aov": ["inside", "target 70\u2013120 \u00b7 on target"],
+                "personalization": [None, ""],
+                "repeat_customers": ["no_data", "target \u2265 20 % \u00b7 no data"],
+                "shipped": [None, ""],
+                "open_orders": [None, ""],
+            })
+            checks.eq("no console error, exception or failed load with targets", tools.errors(), [])
+            tools.screenshot("dashboard-targets.png")
+
+            # 5. The collector sees errors (so the checks above can fail).
             tools.evaluate("setTimeout(() => { throw new Error('probe exception'); }, 0); 1")
             tools.evaluate("console.error('probe console error'); 1")
             tools.drain(1.0)
