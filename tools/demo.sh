@@ -4,7 +4,10 @@
 # and floortrackd with a temporary database, runs the simulator's device day
 # (printers in their own formats, bench scans; docs/events.md), then prints
 # `floortrack kpi`, `floortrack batch` for a build plate and a casting tree,
-# one order's `floortrack status` and the rejects. Leaves nothing running.
+# one order's `floortrack status` and the rejects, and prints the dashboard's
+# URL (served from the source web/ folder); run in a terminal, it keeps
+# floortrackd up until Enter so the dashboard can be looked at. Leaves
+# nothing running.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -23,7 +26,9 @@ cleanup() {
 }
 trap cleanup EXIT
 
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+port=$(free_port)
+http_port=$(free_port)
 cat >"$work/mosquitto.conf" <<CONF
 user root
 listener $port 127.0.0.1
@@ -43,7 +48,8 @@ reconnect_min_ms = 100
 path = "$work/floortrack.db"
 synchronous = "normal"
 [http]
-listen = ""
+listen = "127.0.0.1:$http_port"
+dashboard_dir = "$PWD/web"
 [material_cost_per_g]
 "castable-resin" = 0.30
 "silver-925" = 0.90
@@ -112,3 +118,8 @@ echo "(bench scans carry no time: they are timed when floortrackd received them,
 ft status "$order"
 echo; echo "== floortrack rejects --limit 5 =="
 ft rejects --limit 5
+echo; echo "== the dashboard =="
+echo "http://127.0.0.1:$http_port/  (loopback only; docs/operations.md)"
+if [[ -t 0 && -t 1 ]]; then
+  read -r -p "floortrackd keeps serving it until you press Enter " _ || true
+fi
