@@ -13,7 +13,10 @@ DevTools protocol (python3-websocket).
 4. With a "targets" key in /api/v1/kpi (answered by the test through
    DevTools' Fetch domain: the daemon does not serve it yet), the tiles show
    each band and colour by status; screenshot dashboard-targets.png.
-5. The collector is live: an exception and a console.error the test itself
+5. A token set by a reload: the page asks for a sign-in (401); floortrackd
+   stopped: it says it cannot update and keeps the last figures; neither
+   makes the page throw or log an error (dashboard-offline.png).
+6. The collector is live: an exception and a console.error the test itself
    causes are seen (so the "no errors" checks above can fail).
 Screenshots go to $FLOORTRACK_ARTIFACT_DIR (the build tree) and their paths
 are printed. Chromium, floortrackd and mosquitto are stopped even on failure.
@@ -180,17 +183,20 @@ class DevTools:
         print(f"screenshot: {path}")
         return path
 
-    def errors(self):
-        """Console errors, exceptions, failed loads and error log entries seen so far."""
+    def errors(self, start=0, network=True):
+        """Console errors, exceptions, failed loads and error log entries seen
+        in self.events[start:]; without network=True, not the browser's own
+        "Failed to load resource" entries (source "network")."""
         found = []
-        for e in self.events:
+        for e in self.events[start:]:
             m, p = e["method"], e.get("params", {})
             if m == "Runtime.exceptionThrown":
                 found.append(("exception", p["exceptionDetails"].get("exception", {}).get("description")
                               or p["exceptionDetails"].get("text")))
             elif m == "Runtime.consoleAPICalled" and p.get("type") in ("error", "assert"):
                 found.append(("console.error", [a.get("value", a.get("description")) for a in p.get("args", [])]))
-            elif m == "Log.entryAdded" and p["entry"].get("level") == "error":
+            elif m == "Log.entryAdded" and p["entry"].get("level") == "error" and (
+                    network or p["entry"].get("source") != "network"):
                 found.append(("log", p["entry"].get("text"), p["entry"].get("url")))
         return found
 
@@ -396,7 +402,34 @@ def main():
             checks.eq("no console error, exception or failed load with targets", tools.errors(), [])
             tools.screenshot("dashboard-targets.png")
 
-            # 5. The collector sees errors (so the checks above can fail).
+            # 5. Failures: a token the page does not have (401), then no daemon.
+            mark = len(tools.events)
+            token_file = os.path.join(tmp, "api.token")
+            with open(token_file, "w") as f:
+                f.write("t0ken\n")
+            os.chmod(token_file, 0o600)
+            with open(d.config) as f:
+                config = f.read()
+            with open(d.config, "w") as f:
+                f.write(config.replace("[http]\n", f'[http]\ntoken_file = "{token_file}"\n', 1))
+            reloads = d.log_text().count("reloaded")
+            d.proc.send_signal(signal.SIGHUP)
+            d.wait_log("reloaded", 10, count=reloads + 1)
+            tools.wait("document.body.dataset.state === 'unauthorized'", 30, "the page to ask for a sign-in")
+            checks.true("401: the status line asks for a sign-in",
+                        "sign-in" in tools.evaluate("document.getElementById('status').textContent"))
+            checks.eq("401: the tiles keep the last figures", tools.evaluate(TILES_JS)["shipped"], want["shipped"])
+            checks.eq("floortrackd exits 0 on SIGTERM", d.stop(), 0)
+            tools.wait("document.body.dataset.state === 'error'", 30, "the page to show the failure")
+            status_line = tools.evaluate("document.getElementById('status').textContent")
+            checks.true("no daemon: the status line says so and when the data is from",
+                        "cannot update" in status_line and "showing data from" in status_line, status_line)
+            tools.drain(1.0)
+            checks.eq("401 and no daemon: no exception or console error from the page",
+                      tools.errors(mark, network=False), [])
+            tools.screenshot("dashboard-offline.png")
+
+            # 6. The collector sees errors (so the checks above can fail).
             tools.evaluate("setTimeout(() => { throw new Error('probe exception'); }, 0); 1")
             tools.evaluate("console.error('probe console error'); 1")
             tools.drain(1.0)
@@ -410,7 +443,7 @@ def main():
             if chromium_log:
                 chromium_log.close()
             code = d.stop()
-            checks.eq("floortrackd exits 0 on SIGTERM", code, 0)
+            checks.eq("floortrackd stopped, exit status 0", code, 0)
             broker.stop()
     return checks.finish()
 
