@@ -21,6 +21,7 @@ DevTools protocol (python3-websocket).
 Screenshots go to $FLOORTRACK_ARTIFACT_DIR (the build tree) and their paths
 are printed. Chromium, floortrackd and mosquitto are stopped even on failure.
 """
+import base64
 import json
 import os
 import shutil
@@ -153,7 +154,6 @@ class DevTools:
 
     def answer_paused(self):
         """Answers the requests Fetch paused with self.fulfil(url)."""
-        import base64
         while self.paused:
             p = self.paused.pop(0)
             status, body = self.fulfil(p["request"]["url"])
@@ -175,7 +175,6 @@ class DevTools:
         return wait_for(check, timeout, what, interval=0.25)
 
     def screenshot(self, name):
-        import base64
         data = self.call("Page.captureScreenshot", format="png")["data"]
         path = os.path.join(ARTIFACTS, name)
         with open(path, "wb") as f:
