@@ -173,7 +173,7 @@ void HttpApi::SetToken(std::string token) {
 void HttpApi::SetDashboard(const std::string& dashboard_dir, const std::string& chartjs_file) {
   auto files = DashboardFiles(dashboard_dir, chartjs_file);
   for (const DashboardFile& file : files)
-    if (::access(file.path.c_str(), R_OK) != 0)
+    if (file.url != "/index.html" && ::access(file.path.c_str(), R_OK) != 0)  // "/" says it
       spdlog::warn(
           "http: the dashboard's {} cannot be read from {} (http.dashboard_dir, "
           "http.chartjs_file): {}",

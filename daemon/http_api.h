@@ -13,7 +13,7 @@
 // served on the pool's threads; Start(), SetToken(), SetDashboard() and
 // Stop() may be called from any thread (SetToken() and SetDashboard()
 // concurrently with requests). Nothing thrown in a
-// handler escapes it: every request gets a JSON answer.
+// handler escapes it: every request gets an answer, every error a JSON one.
 //
 // The parameter parsers below are pure functions, thread-safe; they return
 // the value or an error (kInvalid) that says what is wrong.

@@ -2,6 +2,7 @@
 
 #include <charconv>
 #include <chrono>
+#include <filesystem>
 #include <fstream>
 #include <optional>
 #include <sstream>
@@ -23,12 +24,18 @@ constexpr const char* kDayCache = "public, max-age=86400";
 
 json OptionalNumber(const std::optional<double>& v) { return v ? json(*v) : json(nullptr); }
 
+// The file's contents; nullopt when it is missing, unreadable, not a
+// regular file or larger than kMaxFileBytes.
 std::optional<std::string> ReadSmallFile(const std::string& path) {
+  std::error_code error;
+  if (!std::filesystem::is_regular_file(path, error)) return std::nullopt;
+  const auto size = std::filesystem::file_size(path, error);
+  if (error || size > kMaxFileBytes) return std::nullopt;
   std::ifstream in(path, std::ios::binary);
   if (!in) return std::nullopt;
   std::ostringstream text;
   text << in.rdbuf();
-  if (in.bad() || text.tellp() > static_cast<std::streamoff>(kMaxFileBytes)) return std::nullopt;
+  if (in.bad()) return std::nullopt;
   return std::move(text).str();
 }
 

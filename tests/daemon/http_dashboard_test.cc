@@ -72,6 +72,8 @@ TEST_CASE("ServeDashboardFile: a missing file or an empty dashboard_dir is 404, 
   CHECK(chart.body.find("none.js") == std::string::npos);  // never the path on disk
   fs::remove(dir.root / "web" / "index.html");
   CHECK(ServeDashboardFile(files, "/").status == 404);
+  fs::create_directories(dir.root / "web" / "index.html");  // a directory is no file
+  CHECK(ServeDashboardFile(files, "/").status == 404);
   CHECK(DashboardFiles("", "/usr/share/javascript/chart.js/chart.min.js").empty());
   CHECK(ServeDashboardFile({}, "/").status == 404);
 }
