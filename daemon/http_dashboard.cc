@@ -9,7 +9,6 @@
 #include <utility>
 
 #include "core/kpi.h"
-#include "tools/cli_output.h"
 
 namespace floortrack {
 namespace {
@@ -86,14 +85,30 @@ Result<int> ParseDaysParameter(std::string_view text) {
 Result<json> DailyKpiJson(OrderHistory& history, const Rules& rules, TimePoint now, int day_count) {
   using std::chrono::days;
   const auto today = std::chrono::floor<days>(now);
-  json series = json::array();
+  // What cli::KpiReportOf does per day, with one read of the orders: those
+  // the whole span needs are a superset of those each day needs (confirmed
+  // or shipped in it, or open across it), and each day's accumulator
+  // ignores the orders outside its own window.
+  std::vector<Window> windows;
+  std::vector<KpiAccumulator> accumulators;
+  windows.reserve(static_cast<std::size_t>(day_count));
+  accumulators.reserve(static_cast<std::size_t>(day_count));
   for (int back = day_count - 1; back >= 0; --back) {
     const TimePoint since = std::chrono::time_point_cast<Millis>(today - days{back});
-    const TimePoint until = since + days{1};
-    auto report = cli::KpiReportOf(history, rules, Window{since, until});
-    if (!report) return report.error();
-    const KpiReport& r = report.value();
-    series.push_back({{"date", FormatRfc3339(since).substr(0, 10)},
+    windows.push_back(Window{since, since + days{1}});
+    accumulators.emplace_back(rules, windows.back());
+  }
+  const Window span{windows.front().since, windows.back().until};
+  auto visited = history.VisitOrdersForKpi(span, [&](const OrderSummary& order) {
+    for (KpiAccumulator& day : accumulators) day.Add(order);
+  });
+  if (!visited) return visited.error();
+  json series = json::array();
+  for (std::size_t i = 0; i < windows.size(); ++i) {
+    auto material = history.MaterialInWindow(windows[i]);
+    if (!material) return material.error();
+    const KpiReport r = accumulators[i].Finish(material.value());
+    series.push_back({{"date", FormatRfc3339(*windows[i].since).substr(0, 10)},
                       {"confirmed", r.confirmed},
                       {"shipped", r.shipped},
                       {"turnaround_p50_hours", OptionalNumber(r.turnaround.p50)},

@@ -58,8 +58,9 @@ Result<int> ParseDaysParameter(std::string_view text);
 
 // {"days": N, "series": [{"date": "YYYY-MM-DD", ...}, ...]}: one entry per
 // UTC day, oldest first, the last one the day of `now`, each the KPIs of
-// that day's window [00:00, 24:00) as cli::KpiReportOf computes them.
-// Storage errors are returned.
+// that day's window [00:00, 24:00), exactly as cli::KpiReportOf computes
+// them (the same KpiAccumulator), but with one read of the orders for the
+// whole span and one material sum per day. Storage errors are returned.
 Result<nlohmann::json> DailyKpiJson(OrderHistory& history, const Rules& rules, TimePoint now,
                                     int day_count);
 

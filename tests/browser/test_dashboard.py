@@ -252,6 +252,15 @@ def check_static(checks, port):
     shipped = sum(d["shipped"] for d in daily["series"])
     checks.eq("kpi/daily: shipped per day adds up to the 90-day KPI", shipped,
               api(port, "/api/v1/kpi?since=" + daily["series"][0]["date"])["orders"]["shipped"])
+    for day in daily["series"][-3:]:
+        nxt = (datetime.strptime(day["date"], "%Y-%m-%d") + timedelta(days=1)).strftime("%Y-%m-%d")
+        k = api(port, f"/api/v1/kpi?since={day['date']}&until={nxt}")
+        want = {"date": day["date"], "confirmed": k["orders"]["confirmed"], "shipped": k["orders"]["shipped"],
+                "turnaround_p50_hours": k["turnaround_hours"]["p50"],
+                "turnaround_p90_hours": k["turnaround_hours"]["p90"],
+                "material_yield_pct": k["material_yield_pct"], "first_pass_yield_pct": k["first_pass_yield_pct"],
+                "order_accuracy_pct": k["order_accuracy_pct"]}
+        checks.eq(f"kpi/daily {day['date']} equals /api/v1/kpi for that day", day, want)
     checks.eq("kpi/daily?days=7: 7 days", len(api(port, "/api/v1/kpi/daily?days=7")["series"]), 7)
     for bad in ("0", "367", "x", "-1", "9" * 30):
         status, _, body = http_get(port, f"/api/v1/kpi/daily?days={bad}")

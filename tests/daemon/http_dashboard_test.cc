@@ -95,7 +95,8 @@ TEST_CASE("ParseDaysParameter: 1 to 366, empty is 90") {
 // Records the windows asked for; one order shipped at `shipped`.
 class FakeHistory : public OrderHistory {
  public:
-  std::vector<Window> windows;
+  std::vector<Window> windows;           // of VisitOrdersForKpi
+  std::vector<Window> material_windows;  // of MaterialInWindow
   TimePoint shipped{};
   bool fail = false;
 
@@ -112,7 +113,10 @@ class FakeHistory : public OrderHistory {
     visit(o);
     return Ok{};
   }
-  Result<MaterialTotals> MaterialInWindow(const Window&) override { return MaterialTotals{}; }
+  Result<MaterialTotals> MaterialInWindow(const Window& window) override {
+    material_windows.push_back(window);
+    return MaterialTotals{};
+  }
   Result<std::vector<StageEvent>> OrderEvents(const std::string&) override { return NotHere(); }
   Result<OrderSummary> FindOrder(const std::string&) override { return NotHere(); }
   Result<std::vector<OrderSummary>> ListOrders(const OrderFilter&) override { return NotHere(); }
@@ -138,11 +142,15 @@ TEST_CASE("DailyKpiJson: one window per UTC day, oldest first, today last") {
   CHECK(j["series"][0]["date"] == "2026-11-22");
   CHECK(j["series"][1]["date"] == "2026-11-23");
   CHECK(j["series"][2]["date"] == "2026-11-24");
-  REQUIRE(history.windows.size() == 3);
+  // One read of the orders for the three days; one material sum per day.
+  REQUIRE(history.windows.size() == 1);
   CHECK(history.windows[0].since == ParseRfc3339("2026-11-22T00:00:00Z"));
-  CHECK(history.windows[0].until == ParseRfc3339("2026-11-23T00:00:00Z"));
-  CHECK(history.windows[2].since == ParseRfc3339("2026-11-24T00:00:00Z"));
-  CHECK(history.windows[2].until == ParseRfc3339("2026-11-25T00:00:00Z"));
+  CHECK(history.windows[0].until == ParseRfc3339("2026-11-25T00:00:00Z"));
+  REQUIRE(history.material_windows.size() == 3);
+  CHECK(history.material_windows[0].since == ParseRfc3339("2026-11-22T00:00:00Z"));
+  CHECK(history.material_windows[0].until == ParseRfc3339("2026-11-23T00:00:00Z"));
+  CHECK(history.material_windows[2].since == ParseRfc3339("2026-11-24T00:00:00Z"));
+  CHECK(history.material_windows[2].until == ParseRfc3339("2026-11-25T00:00:00Z"));
   // The order shipped on the 23rd counts on that day only.
   CHECK(j["series"][0]["shipped"] == 0);
   CHECK(j["series"][1]["shipped"] == 1);
