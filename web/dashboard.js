@@ -148,7 +148,10 @@
       const value = spec.read(kpi);
       valueEl.textContent = spec.format(value);
       if (key === "turnaround") subEl.textContent = isNumber(value) ? "\u2248 " + (value / 24).toFixed(1) + " days" : "";
-      if (key === "aov") subEl.textContent = kpi.currency ? kpi.currency : "";
+      if (key === "aov") {
+        const several = kpi.money_by_currency && Object.keys(kpi.money_by_currency).length > 1;
+        subEl.textContent = several && !isNumber(value) ? "several currencies" : kpi.currency || "";
+      }
       if (key === "shipped") subEl.textContent = "confirmed " + count(kpi.orders && kpi.orders.confirmed);
       const trend = trendText(tile, spec.read(thisWeek), spec.read(lastWeek), spec.format);
       trendEl.textContent = trend.text;
