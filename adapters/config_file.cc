@@ -199,9 +199,11 @@ Result<Config> LoadReferencedFiles(Config config, const std::string& source) {
 }
 
 void ReadHttp(Reader& r, const toml::table& t, HttpConfig& h) {
-  r.KnownKeys(t, "http", {"listen", "token_file"});
+  r.KnownKeys(t, "http", {"listen", "token_file", "dashboard_dir", "chartjs_file"});
   r.String(t, "http", "listen", h.listen);
   r.String(t, "http", "token_file", h.token_file);
+  r.String(t, "http", "dashboard_dir", h.dashboard_dir);
+  r.String(t, "http", "chartjs_file", h.chartjs_file);
   if (!h.listen.empty()) {
     auto address = ParseListenAddress(h.listen);
     if (!address) r.Fail("http.listen", address.error().message);

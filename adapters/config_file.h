@@ -62,6 +62,11 @@ struct HttpConfig {
   // newline stripped), at start and on reload; it is never logged.
   std::string token_file;
   std::string token;  // not a config key: the contents of token_file
+  // The dashboard (GET /): the folder holding index.html, dashboard.css and
+  // dashboard.js (empty: no dashboard), and Debian's Chart.js
+  // (libjs-chart.js) that the page loads from this server.
+  std::string dashboard_dir = "/usr/share/floortrack";
+  std::string chartjs_file = "/usr/share/javascript/chart.js/chart.min.js";
 };
 
 // A listen address split into host and port.

@@ -28,3 +28,8 @@ install(DIRECTORY docs/ DESTINATION ${CMAKE_INSTALL_DOCDIR} FILES_MATCHING PATTE
         PATTERN man EXCLUDE)
 install(FILES docs/man/floortrack.1 DESTINATION ${CMAKE_INSTALL_MANDIR}/man1)
 install(FILES docs/man/floortrackd.8 DESTINATION ${CMAKE_INSTALL_MANDIR}/man8)
+# The dashboard's page (GET /, docs/operations.md), served by floortrackd
+# from [http] dashboard_dir, /usr/share/floortrack in the package; Chart.js
+# comes from Debian's libjs-chart.js (a Depends, cmake/Packaging.cmake).
+install(FILES web/index.html web/dashboard.css web/dashboard.js
+        DESTINATION ${CMAKE_INSTALL_DATADIR}/floortrack)

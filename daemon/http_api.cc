@@ -3,6 +3,7 @@
 #include <httplib.h>
 #include <spdlog/spdlog.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <charconv>
@@ -190,6 +191,18 @@ void HttpApi::SetToken(std::string token) {
   token_ = std::move(token);
 }
 
+void HttpApi::SetDashboard(const std::string& dashboard_dir, const std::string& chartjs_file) {
+  auto files = DashboardFiles(dashboard_dir, chartjs_file);
+  for (const DashboardFile& file : files)
+    if (file.url != "/index.html" && ::access(file.path.c_str(), R_OK) != 0)  // "/" says it
+      spdlog::warn(
+          "http: the dashboard's {} cannot be read from {} (http.dashboard_dir, "
+          "http.chartjs_file): {}",
+          file.url, file.path, std::strerror(errno));
+  std::lock_guard lock(dashboard_mutex_);
+  dashboard_files_ = std::move(files);
+}
+
 void HttpApi::Stop() {
   if (!listener_.joinable()) return;
   server_->stop();
@@ -330,6 +343,15 @@ void HttpApi::Route() {
                Guarded([this](const httplib::Request& request, httplib::Response& response) {
                  Batch(request, response);
                }));
+  server_->Get("/api/v1/kpi/daily",
+               Guarded([this](const httplib::Request& request, httplib::Response& response) {
+                 KpiDaily(request, response);
+               }));
+  // The dashboard: only the allow-list in dashboard_files_ is ever served.
+  server_->Get(R"(/|/index\.html|/assets/[A-Za-z0-9._-]+)",
+               Guarded([this](const httplib::Request& request, httplib::Response& response) {
+                 Dashboard(request, response);
+               }));
 }
 
 void HttpApi::Healthz(httplib::Response& response) {
@@ -380,6 +402,37 @@ void HttpApi::Kpi(const httplib::Request& request, httplib::Response& response) 
   });
   if (!report) return Unavailable(response, report.error());
   Reply(response, 200, report.value());
+}
+
+void HttpApi::KpiDaily(const httplib::Request& request, httplib::Response& response) {
+  const TimePoint now = SystemClock().Now();
+  auto days = ParseDaysParameter(Param(request, "days"));
+  if (!days) return BadParameter(response, "days", days.error());
+  auto daily = WithStore([&](SqliteStore& store) -> Result<json> {
+    auto recorded = store.RecordedRules();
+    if (!recorded) return recorded.error();
+    return DailyKpiJson(store, recorded.value().value_or(Rules{}), now, days.value());
+  });
+  if (!daily) return Unavailable(response, daily.error());
+  Reply(response, 200, daily.value());
+}
+
+void HttpApi::Dashboard(const httplib::Request& request, httplib::Response& response) {
+  std::vector<DashboardFile> files;
+  {
+    std::lock_guard lock(dashboard_mutex_);
+    files = dashboard_files_;
+  }
+  StaticReply reply = ServeDashboardFile(files, request.path);
+  response.status = reply.status;
+  response.set_header("Cache-Control", reply.cache_control);
+  response.set_header("X-Content-Type-Options", "nosniff");
+  // Everything the page uses comes from this server: nothing from elsewhere
+  // may load, and no other site may frame it.
+  response.set_header("Content-Security-Policy",
+                      "default-src 'self'; img-src 'self' data:; object-src 'none'; "
+                      "base-uri 'none'; frame-ancestors 'none'");
+  response.set_content(reply.body, reply.content_type);
 }
 
 void HttpApi::Orders(const httplib::Request& request, httplib::Response& response) {

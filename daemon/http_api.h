@@ -10,10 +10,12 @@
 // Borrows the health and metrics functions (Daemon::Health,
 // Daemon::Metrics, thread-safe), which must stay callable until Stop()
 // returns. GET /metrics is Prometheus text (daemon/metrics.h), under the
-// same bearer-token rule as the API. Requests are served on the
-// pool's threads; Start(), SetToken() and Stop() may be called from any
-// thread (SetToken() concurrently with requests). Nothing thrown in a
-// handler escapes it: every request gets a JSON answer.
+// same bearer-token rule as the API, and so is the dashboard (GET /, its
+// assets and GET /api/v1/kpi/daily, daemon/http_dashboard.h). Requests are
+// served on the pool's threads; Start(), SetToken(), SetDashboard() and
+// Stop() may be called from any thread (SetToken() and SetDashboard()
+// concurrently with requests). Nothing thrown in a
+// handler escapes it: every request gets an answer, every error a JSON one.
 //
 // The parameter parsers below are pure functions, thread-safe; they return
 // the value or an error (kInvalid) that says what is wrong.
@@ -28,6 +30,7 @@
 #include <string_view>
 #include <thread>
 #include <utility>
+#include <vector>
 
 #include "adapters/config_file.h"
 #include "adapters/sqlite_store.h"
@@ -35,6 +38,7 @@
 #include "core/time.h"
 #include "daemon/daemon.h"
 #include "daemon/http_auth.h"
+#include "daemon/http_dashboard.h"
 
 namespace httplib {
 class Server;
@@ -71,6 +75,10 @@ class HttpApi {
   Status Start();
   // The bearer token (empty: no authentication), e.g. after a reload.
   void SetToken(std::string token);
+  // Where GET / finds its files ([http] dashboard_dir, chartjs_file; an
+  // empty dashboard_dir disables it), e.g. before Start() and after a
+  // reload. Until called, the dashboard is disabled (404).
+  void SetDashboard(const std::string& dashboard_dir, const std::string& chartjs_file);
   // Stops accepting, lets the workers finish (at most the read/write
   // timeouts) and joins them. Idempotent.
   void Stop();
@@ -88,6 +96,8 @@ class HttpApi {
   void Order(const httplib::Request& request, httplib::Response& response);
   void Rejects(const httplib::Request& request, httplib::Response& response);
   void Batch(const httplib::Request& request, httplib::Response& response);
+  void KpiDaily(const httplib::Request& request, httplib::Response& response);
+  void Dashboard(const httplib::Request& request, httplib::Response& response);
   // Runs `query` on the read-only connection under store_mutex_.
   template <class Query>
   auto WithStore(Query query) -> decltype(query(std::declval<SqliteStore&>()));
@@ -101,6 +111,9 @@ class HttpApi {
 
   std::mutex token_mutex_;
   std::string token_;  // guarded by token_mutex_; never logged
+
+  std::mutex dashboard_mutex_;
+  std::vector<DashboardFile> dashboard_files_;  // guarded by dashboard_mutex_
 
   std::mutex store_mutex_;
   std::unique_ptr<SqliteStore> store_;  // guarded by store_mutex_

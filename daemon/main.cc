@@ -109,6 +109,7 @@ int Run(const std::string& config_path, const std::string& log_level) {
     http = std::make_unique<floortrack::HttpApi>(
         address.value(), database_path, http_config.token, [&daemon] { return daemon.Health(); },
         [&daemon] { return daemon.Metrics(); });
+    http->SetDashboard(http_config.dashboard_dir, http_config.chartjs_file);
     if (auto started = http->Start(); !started) {
       spdlog::critical("{}", started.error().message);
       return kExitHttp;
@@ -117,6 +118,7 @@ int Run(const std::string& config_path, const std::string& log_level) {
   daemon.OnReload([&mqtt, &state, &http](const floortrack::Config& next) {
     mqtt.SetSecurity(next.mqtt);
     if (http) http->SetToken(next.http.token);
+    if (http) http->SetDashboard(next.http.dashboard_dir, next.http.chartjs_file);
     if (auto recorded = state.value()->RecordRules(next.rules); !recorded)
       spdlog::error("reload: could not record the rules for the CLI: {}", recorded.error().message);
   });

@@ -26,7 +26,9 @@ cleanup() {
 }
 trap cleanup EXIT
 
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+port=$(free_port)
+http_port=$(free_port)
 cat >"$work/mosquitto.conf" <<CONF
 user root
 listener $port 127.0.0.1
@@ -36,7 +38,6 @@ max_queued_messages 0
 CONF
 /usr/sbin/mosquitto -c "$work/mosquitto.conf" 2>"$work/mosquitto.log" &
 pids+=($!)
-http_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 
 cat >"$work/floortrack.toml" <<CONF
 [mqtt]
@@ -48,6 +49,7 @@ path = "$work/floortrack.db"
 synchronous = "normal"
 [http]
 listen = "127.0.0.1:$http_port"
+dashboard_dir = "$PWD/web"
 [material_cost_per_g]
 "castable-resin" = 0.30
 "silver-925" = 0.90

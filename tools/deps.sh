@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages floortrack builds, tests and demos with,
-# skipping those already installed. Needs root (or sudo) only when something
+# skipping those already installed; with --test (tools/test.sh) also those
+# only the test suite needs. Needs root (or sudo) only when something
 # is missing.
 set -euo pipefail
 
@@ -11,8 +12,14 @@ packages=(
   libsystemd-dev mosquitto mosquitto-clients sqlite3 openssl
   systemd dpkg-dev adduser file util-linux libcpp-httplib-dev
   prometheus-cpp-dev python3-prometheus-client
+  libjs-chart.js
   ${FLOORTRACK_EXTRA_PACKAGES:-}
 )
+# The dashboard's browser test (tests/browser): headless Chromium driven
+# over the DevTools protocol.
+if [[ "${1:-}" == "--test" ]]; then
+  packages+=(chromium python3-websocket)
+fi
 
 missing=()
 for p in "${packages[@]}"; do

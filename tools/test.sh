@@ -4,12 +4,12 @@
 #   1. fuzzes the payload decoder and the time parser for a bounded time,
 #   2. runs unit, store, integration and reliability tests under ASan + UBSan,
 #   3. builds with warnings as errors and runs every ctest label (unit,
-#      store, integration, reliability, package, bench smoke).
+#      store, integration, browser, reliability, package, bench smoke).
 # Needs root: apt-get, dpkg -i of the built package, a tmpfs mount.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-bash tools/deps.sh
+bash tools/deps.sh --test
 FUZZ_SECONDS="${FUZZ_SECONDS:-60}" bash tools/fuzz.sh
 bash tools/sanitize.sh
 

@@ -33,7 +33,9 @@ UNIT = "/usr/lib/systemd/system/floortrack.service"
 # What the package installs, besides directories.
 PACKAGE_FILES = ("/usr/sbin/floortrackd", "/usr/bin/floortrack", CONF, UNIT,
                  "/usr/share/man/man8/floortrackd.8", "/usr/share/man/man1/floortrack.1",
-                 "/usr/share/doc/floortrack/operations.md", "/usr/share/doc/floortrack/README.md")
+                 "/usr/share/doc/floortrack/operations.md", "/usr/share/doc/floortrack/README.md",
+                 "/usr/share/floortrack/index.html", "/usr/share/floortrack/dashboard.css",
+                 "/usr/share/floortrack/dashboard.js")
 
 
 def run(*cmd, check=True, **kw):
@@ -225,7 +227,7 @@ def test_deb(checks, deb, what):
     checks.eq(f"{what}: package holds nothing outside /usr (not /usr/local) and /etc/floortrack", outside, [])
     checks.true(f"{what}: package holds the unit {UNIT}", UNIT in paths)
     info = run("dpkg-deb", "-f", deb, "Depends").stdout
-    for dep in ("libpaho-mqttpp3", "libsqlite3", "libsystemd0", "adduser"):
+    for dep in ("libpaho-mqttpp3", "libsqlite3", "libsystemd0", "adduser", "libjs-chart.js"):
         checks.true(f"{what}: package depends on {dep}", dep in info, info)
     run("dpkg", "--purge", "floortrack", check=False)
     try:

@@ -537,3 +537,28 @@ format = "scan"
 
 }  // namespace
 }  // namespace floortrack
+
+namespace floortrack {
+namespace {
+
+TEST_CASE("ParseConfig [http] dashboard_dir and chartjs_file: defaults, set, empty, wrong type") {
+  auto defaults = ParseConfig("", "test.toml");
+  REQUIRE(defaults.ok());
+  CHECK(defaults.value().http.dashboard_dir == "/usr/share/floortrack");
+  CHECK(defaults.value().http.chartjs_file == "/usr/share/javascript/chart.js/chart.min.js");
+  auto set =
+      ParseConfig("[http]\ndashboard_dir = \"/src/web\"\nchartjs_file = \"/c.js\"\n", "test.toml");
+  REQUIRE(set.ok());
+  CHECK(set.value().http.dashboard_dir == "/src/web");
+  CHECK(set.value().http.chartjs_file == "/c.js");
+  auto off = ParseConfig("[http]\ndashboard_dir = \"\"\n", "test.toml");
+  REQUIRE(off.ok());
+  CHECK(off.value().http.dashboard_dir.empty());
+  auto bad = ParseConfig("[http]\ndashboard_dir = 1\nchartjs_file = true\n", "test.toml");
+  REQUIRE_FALSE(bad.ok());
+  CHECK(bad.error().message.find("http.dashboard_dir") != std::string::npos);
+  CHECK(bad.error().message.find("http.chartjs_file") != std::string::npos);
+}
+
+}  // namespace
+}  // namespace floortrack
