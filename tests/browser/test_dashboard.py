@@ -10,8 +10,9 @@ DevTools protocol (python3-websocket).
 3. More events published: without a reload, polling shows the new values
    (shipped, open orders, rejects); screenshot dashboard-2.png; no
    horizontal scrolling on a wall screen nor on a phone (dashboard-phone.png).
-4. With a "targets" key in /api/v1/kpi (answered by the test through
-   DevTools' Fetch domain: the daemon does not serve it yet), the tiles show
+4. The tiles show the daemon's own targets; then, with a "targets" key of
+   the test's own in /api/v1/kpi (answered by the test through
+   DevTools' Fetch domain, to cover every status), the tiles show
    each band and colour by status; screenshot dashboard-targets.png.
 5. A token set by a reload: the page asks for a sign-in (401); floortrackd
    stopped: it says it cannot update and keeps the last figures; neither
@@ -374,9 +375,19 @@ def main():
             tools.screenshot("dashboard-phone.png")
             tools.call("Emulation.clearDeviceMetricsOverride")
 
-            # 4. KPI targets (a "targets" key in /api/v1/kpi, not served by this
-            # branch yet): the 30-day KPIs are answered with targets added.
+            # 4. KPI targets. First the daemon's own: each tile's status is the
+            # one /api/v1/kpi gives for its KPI.
             kpi = api(port, "/api/v1/kpi?since=30d")
+            tile_of = {"turnaround": "turnaround_hours", "order_accuracy": "order_accuracy_pct",
+                       "material_cost": "material_cost_pct", "aov": "aov",
+                       "personalization": "personalization_pct", "repeat_customers": "repeat_customer_pct"}
+            shown = tools.evaluate("""Object.fromEntries([...document.querySelectorAll('.tile')]
+                .map(t => [t.dataset.kpi, t.dataset.status || null]))""")
+            checks.eq("targets from the daemon: each tile's status as /api/v1/kpi says",
+                      {tile: shown[tile] for tile in tile_of},
+                      {tile: kpi["targets"][key]["status"] for tile, key in tile_of.items()})
+            # Then every status and band shape: the 30-day KPIs answered with
+            # targets of the test's own.
             p50 = kpi["turnaround_hours"]["p50"]
             kpi["targets"] = {
                 "turnaround_hours": {"min": 72, "max": 168, "value": p50, "status": "below"},
@@ -390,7 +401,7 @@ def main():
             }
             tools.fulfil = lambda url: (200, kpi)
             tools.call("Fetch.enable", patterns=[{"urlPattern": "*/api/v1/kpi\\?since=30d", "requestStage": "Request"}])
-            tools.wait("document.querySelector('[data-kpi=turnaround]').dataset.status === 'below'", 30,
+            tools.wait("document.querySelector('[data-kpi=repeat_customers]').dataset.status === 'no_data'", 30,
                        "the tiles to show targets")
             tools.call("Fetch.disable")
             bands = tools.evaluate("""Object.fromEntries([...document.querySelectorAll('.tile')]
