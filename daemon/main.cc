@@ -16,6 +16,7 @@
 #include "core/subscription_record.h"
 #include "daemon/daemon.h"
 #include "daemon/http_api.h"
+#include "daemon/kpi_publisher.h"
 #include "daemon/logging.h"
 #include "daemon/service_notifier.h"
 
@@ -95,6 +96,7 @@ int Run(const std::string& config_path, const std::string& log_level) {
   floortrack::MqttSource mqtt(io, link, *state.value());
   const floortrack::HttpConfig http_config = config.http;
   const std::string database_path = config.storage.path;
+  const floortrack::PublishConfig publish_config = config.publish;
   floortrack::Daemon daemon(io, std::move(config), config_path, *events, mqtt);
   // The read-only HTTP API (docs/api.md), on threads of its own with its own
   // read-only connection; declared after the daemon so it is stopped and
@@ -114,6 +116,12 @@ int Run(const std::string& config_path, const std::string& log_level) {
       return kExitHttp;
     }
   }
+  // The KPIs on MQTT (docs/api.md), computed on a worker thread of its own
+  // with its own read-only connection, published through the MQTT source's
+  // client; declared after the source, so destroyed (worker joined) first.
+  floortrack::KpiPublisher publisher(io, publish_config, link.client_id, mqtt.status_topic(), mqtt,
+                                     floortrack::KpiPublisher::ReadOnlyDatabase(database_path));
+  daemon.SetPublisher(&publisher);
   daemon.OnReload([&mqtt, &state, &http](const floortrack::Config& next) {
     mqtt.SetSecurity(next.mqtt);
     if (http) http->SetToken(next.http.token);
