@@ -31,13 +31,6 @@ constexpr int kSubackFailure = 0x80;
 // a connect itself) and for the DISCONNECT to go out.
 constexpr std::chrono::seconds kStopMargin{5};
 constexpr std::chrono::seconds kDisconnectTimeout{2};
-// How long Stop() waits for the retained "offline" to be acknowledged.
-constexpr std::chrono::seconds kOfflineTimeout{2};
-// Publish failures logged: at most kPublishLogBurst per kPublishLogPeriod.
-constexpr int kPublishLogBurst = 5;
-constexpr std::chrono::seconds kPublishLogPeriod{60};
-constexpr const char* kOnline = "online";
-constexpr const char* kOffline = "offline";
 
 // The gate's refusal in production: end the process before Paho can
 // acknowledge; the broker redelivers after the restart.
@@ -129,27 +122,6 @@ class MqttSource::RequestListener final : public mqtt::iaction_listener {
   void (MqttSource::*done_)(const mqtt::token*);
 };
 
-// A publish Paho reports failed after taking it (the connection went before
-// the PUBACK): logged, throttled; runs on Paho's thread, nothing escapes.
-class MqttSource::PublishListener final : public mqtt::iaction_listener {
- public:
-  explicit PublishListener(MqttSource& source) : source_(source) {}
-  void on_success(const mqtt::token&) override {}
-  void on_failure(const mqtt::token& tok) override {
-    try {
-      std::string topic = "(unknown topic)";
-      if (const auto* delivery = dynamic_cast<const mqtt::delivery_token*>(&tok))
-        if (auto msg = delivery->get_message()) topic = msg->get_topic();
-      source_.LogPublishFailure(topic, "not acknowledged by the broker (Paho return code " +
-                                           std::to_string(tok.get_return_code()) + ")");
-    } catch (...) {
-    }
-  }
-
- private:
-  MqttSource& source_;
-};
-
 MqttSource::MqttSource(asio::io_context& io, MqttConfig config, SubscriptionRecord& record)
     : io_(io),
       config_(std::move(config)),
@@ -165,12 +137,9 @@ MqttSource::MqttSource(asio::io_context& io, MqttConfig config, SubscriptionReco
       resubscribe_timer_(io),
       backoff_ms_(config_.reconnect_min_ms),
       subscribe_backoff_ms_(config_.reconnect_min_ms),
-      status_topic_("floortrack/status/" + config_.client_id),
-      publish_listener_(std::make_unique<PublishListener>(*this)),
       alive_(std::make_shared<std::atomic<bool>>(true)) {
-  // No client-side persistence: inbound QoS 1 state lives in the broker's
-  // session, and what floortrackd publishes is current state, re-sent after
-  // every connect.
+  // No client-side persistence: nothing of ours is published, and inbound
+  // QoS 1 state lives in the broker's session.
   client_ = std::make_unique<mqtt::async_client>(PahoUri(config_.uri), config_.client_id,
                                                  static_cast<mqtt::iclient_persistence*>(nullptr));
   InstallConnectDiagnosis();
@@ -256,10 +225,7 @@ void MqttSource::Connect() {
                      .clean_session(false)
                      .keep_alive_interval(std::chrono::seconds(config_.keep_alive_s))
                      .connect_timeout(std::chrono::seconds(config_.connect_timeout_s))
-                     .automatic_reconnect(false)
-                     // Set before every connect: the broker publishes it when
-                     // the connection ends without a DISCONNECT.
-                     .will(mqtt::will_options(status_topic_, std::string(kOffline), 1, true));
+                     .automatic_reconnect(false);
   if (!config_.username.empty()) builder.user_name(config_.username);
   if (!config_.password.empty()) builder.password(config_.password);
   if (config_.UsesTls()) {
@@ -310,8 +276,6 @@ void MqttSource::OnConnected() {
   backoff_ms_ = config_.reconnect_min_ms;
   subscribe_backoff_ms_ = config_.reconnect_min_ms;
   spdlog::info("connected to MQTT broker {} as '{}'", config_.uri, config_.client_id);
-  Send(status_topic_, kOnline, true);
-  if (connect_handler_) Guarded("connect handler failed", connect_handler_);
   ChangeHealth([](SourceHealth& h) {
     h.connected = true;
     h.subscribed = false;
@@ -582,18 +546,6 @@ void MqttSource::Stop() {
     }
   }
   connect_token_.reset();
-  // A clean disconnect makes the broker discard the will: say "offline"
-  // ourselves first, waiting briefly for the broker to take it.
-  try {
-    if (client_->is_connected()) {
-      if (auto offline = Send(status_topic_, kOffline, true);
-          offline && !offline->wait_for(kOfflineTimeout))
-        spdlog::warn("stopping: the retained \"offline\" on {} was not acknowledged in time",
-                     status_topic_);
-    }
-  } catch (const mqtt::exception& e) {
-    spdlog::warn("stopping: publishing \"offline\" on {}: {}", status_topic_, e.what());
-  }
   // Paho handles the DISCONNECT only between callbacks (the message callback
   // holds its lock), so a message being stored is acknowledged first.
   try {
@@ -612,63 +564,6 @@ void MqttSource::Stop() {
     std::lock_guard lock(health_mutex_);
     health_.connected = false;
     health_.subscribed = false;
-  }
-}
-
-}  // namespace floortrack
-
-namespace floortrack {
-
-bool MqttSource::Publish(const std::string& topic, const std::string& payload,
-                         bool retained) noexcept {
-  if (stopping_) {
-    LogPublishFailure(topic, "floortrackd is stopping");
-    return false;
-  }
-  return Send(topic, payload, retained) != nullptr;
-}
-
-std::shared_ptr<mqtt::token> MqttSource::Send(const std::string& topic, const std::string& payload,
-                                              bool retained) noexcept {
-  try {
-    if (!client_->is_connected()) {
-      LogPublishFailure(topic, "not connected to the broker");
-      return nullptr;
-    }
-    return client_->publish(mqtt::make_message(topic, payload, 1, retained), nullptr,
-                            *publish_listener_);
-  } catch (const mqtt::exception& e) {
-    LogPublishFailure(topic, e.what());
-  } catch (const std::exception& e) {
-    LogPublishFailure(topic, e.what());
-  } catch (...) {
-    LogPublishFailure(topic, "unknown exception");
-  }
-  return nullptr;
-}
-
-void MqttSource::LogPublishFailure(const std::string& topic, const std::string& why) noexcept {
-  try {
-    std::uint64_t suppressed = 0;
-    bool log = false;
-    {
-      std::lock_guard lock(publish_log_mutex_);
-      const auto now = std::chrono::steady_clock::now();
-      if (now - publish_log_period_ >= kPublishLogPeriod) {
-        suppressed = publish_suppressed_;
-        publish_suppressed_ = 0;
-        publish_logged_ = 0;
-        publish_log_period_ = now;
-      }
-      log = publish_logged_ < kPublishLogBurst;
-      if (log)
-        ++publish_logged_;
-      else
-        ++publish_suppressed_;
-    }
-    if (suppressed > 0) spdlog::warn("{} more MQTT publish failures not logged", suppressed);
-    if (log) spdlog::warn("MQTT publish to {} failed: {}; dropped", topic, why);
-  } catch (...) {
   }
 }
 

@@ -31,17 +31,6 @@
 // failed connect is logged with its reason in plain words ("broker refused:
 // not authorized ...", "TLS handshake failed: certificate verify failed").
 //
-// It is also the MessageSink (core/message_sink.h) floortrackd publishes
-// through, on the same client and connection: Publish() hands a QoS 1
-// message to Paho and returns (false, logged at most 5 times per minute with
-// the reason, when not connected, stopping, or Paho refuses it; a publish
-// Paho later reports failed is logged the same way). Its own state goes,
-// retained and at QoS 1, to floortrack/status/<client_id>: the last will
-// "offline" is part of every connect's options, "online" is published after
-// every connect (before the connect handler runs), and "offline" before the
-// DISCONNECT of Stop() (which waits up to 2 s for it; a clean disconnect
-// makes the broker discard the will).
-//
 // Owns the Paho client; borrows the io_context and the SubscriptionRecord,
 // which must outlive it. Timers run on the io_context; Paho callbacks run on
 // Paho's thread and only post to the io_context, except the message callback
@@ -53,7 +42,6 @@
 #include <asio/io_context.hpp>
 #include <asio/steady_timer.hpp>
 #include <atomic>
-#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -64,7 +52,6 @@
 
 #include "adapters/config_file.h"
 #include "core/delivery_gate.h"
-#include "core/message_sink.h"
 #include "core/message_source.h"
 #include "core/subscription_record.h"
 
@@ -76,7 +63,7 @@ class token;
 
 namespace floortrack {
 
-class MqttSource final : public MessageSource, public MessageSink {
+class MqttSource final : public MessageSource {
  public:
   MqttSource(asio::io_context& io, MqttConfig config, SubscriptionRecord& record);
   // Stops first if Stop() was not called.
@@ -94,23 +81,9 @@ class MqttSource final : public MessageSource, public MessageSink {
   // the next connect. The current connection is kept.
   void SetSecurity(const MqttConfig& next);
 
-  // MessageSink: any thread; never blocks, never throws.
-  bool Publish(const std::string& topic, const std::string& payload,
-               bool retained) noexcept override;
-  // Set before Start(); runs on the io_context thread after each connect.
-  void OnConnect(ConnectHandler handler) override { connect_handler_ = std::move(handler); }
-  // floortrack/status/<client_id>: "online", "offline" and the last will.
-  const std::string& status_topic() const { return status_topic_; }
-
  private:
   class ConnectListener;
   class RequestListener;
-  class PublishListener;
-
-  // Hands a QoS 1 message to Paho; nullptr (logged) when Paho refused it.
-  std::shared_ptr<mqtt::token> Send(const std::string& topic, const std::string& payload,
-                                    bool retained) noexcept;
-  void LogPublishFailure(const std::string& topic, const std::string& why) noexcept;
 
   void Connect();
   void ScheduleReconnect();
@@ -140,13 +113,6 @@ class MqttSource final : public MessageSource, public MessageSink {
   int backoff_ms_;
   int subscribe_backoff_ms_;
   StateHandler state_handler_;
-  ConnectHandler connect_handler_;
-  std::string status_topic_;
-  std::unique_ptr<PublishListener> publish_listener_;
-  std::mutex publish_log_mutex_;
-  std::chrono::steady_clock::time_point publish_log_period_{};  // guarded by publish_log_mutex_
-  int publish_logged_ = 0;                                      // in the current period
-  std::uint64_t publish_suppressed_ = 0;                        // in the current period
 
   // io_context thread only:
   std::shared_ptr<mqtt::token> connect_token_;      // the connect under way, if any

@@ -129,6 +129,7 @@ void KpiPublisher::Start() {
   worker_ = std::thread([this] { Work(); });
   running_ = true;
   ScheduleTick();
+  sink_.Start();
 }
 
 void KpiPublisher::ScheduleTick() {
@@ -193,6 +194,7 @@ void KpiPublisher::Stop() {
     stop_ = true;
   }
   cv_.notify_all();
+  sink_.Stop();  // "offline", then disconnects (bounded waits)
 }
 
 std::uint64_t KpiPublisher::published() const {

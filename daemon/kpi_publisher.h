@@ -21,12 +21,13 @@
 // MessageSink, which never blocks; a publish it refuses is logged there and
 // dropped, never fatal.
 //
-// Ownership: borrows the io_context and the sink, which must outlive it;
-// owns the timer and the worker. Start(), SetConfig() and Stop() are called
-// on the io_context thread (Start() before the sink starts connecting, as it
-// sets the sink's connect handler); ShipmentStored() from any thread. The
-// destructor stops and joins the worker (a computation under way is
-// finished first; its publish is refused once the sink stopped).
+// Ownership: borrows the io_context and the sink, which must outlive it, and
+// is the sink's only user: Start() sets the sink's connect handler and starts
+// it, Stop() stops it (its "offline" goes out then). Owns the timer and the
+// worker. Start(), SetConfig() and Stop() are called on the io_context
+// thread; ShipmentStored() from any thread. The destructor stops and joins
+// the worker (a computation under way is finished first; its publish is
+// refused once the sink stopped).
 #pragma once
 
 #include <asio/io_context.hpp>

@@ -10,6 +10,7 @@
 #include <string>
 
 #include "adapters/config_file.h"
+#include "adapters/mqtt_sink.h"
 #include "adapters/mqtt_source.h"
 #include "adapters/sqlite/state_record.h"
 #include "adapters/sqlite_store.h"
@@ -116,14 +117,17 @@ int Run(const std::string& config_path, const std::string& log_level) {
       return kExitHttp;
     }
   }
-  // The KPIs on MQTT (docs/api.md), computed on a worker thread of its own
-  // with its own read-only connection, published through the MQTT source's
-  // client; declared after the source, so destroyed (worker joined) first.
-  floortrack::KpiPublisher publisher(io, publish_config, link.client_id, mqtt.status_topic(), mqtt,
+  // Status and KPIs on MQTT (docs/api.md), over a connection of their own
+  // (adapters/mqtt_sink.h), computed on a worker thread of the publisher's
+  // own with its own read-only connection; the publisher is declared after
+  // the sink, so destroyed (worker joined) first.
+  floortrack::MqttSink sink(io, link);
+  floortrack::KpiPublisher publisher(io, publish_config, link.client_id, sink.status_topic(), sink,
                                      floortrack::KpiPublisher::ReadOnlyDatabase(database_path));
   daemon.SetPublisher(&publisher);
-  daemon.OnReload([&mqtt, &state, &http](const floortrack::Config& next) {
+  daemon.OnReload([&mqtt, &sink, &state, &http](const floortrack::Config& next) {
     mqtt.SetSecurity(next.mqtt);
+    sink.SetSecurity(next.mqtt);
     if (http) http->SetToken(next.http.token);
     if (auto recorded = state.value()->RecordRules(next.rules); !recorded)
       spdlog::error("reload: could not record the rules for the CLI: {}", recorded.error().message);
