@@ -19,8 +19,10 @@ they see first.
 6. Restart with homeassistant_discovery = true: "online" again; one retained
    config per KPI sensor under homeassistant/sensor/<client_id>/, JSON with
    the fields Home Assistant needs, each value_template naming a key of the
-   KPI payload. SIGTERM: exit 0 and "offline" retained (published by the
-   daemon itself: a clean disconnect discards the will).
+   KPI payload. A reload (SIGHUP) with a new kpi_topic publishes there and
+   re-sends the discovery configs at once. SIGTERM: exit 0 and "offline"
+   retained (published by the daemon itself: a clean disconnect discards
+   the will).
 7. A broker whose ACL refuses writes to floortrack/kpi: events are still
    stored and the ingest connection is never lost, the daemon stays up, no
    KPI message is retained, the broker logs the denied PUBLISH. mosquitto 2.0
@@ -263,6 +265,20 @@ def main():
                             c.get("value_template"))
             checks.eq("one discovery config per KPI sensor", objects, SENSORS)
             checks.eq("unique_ids distinct", len(unique_ids), len(SENSORS))
+            # Reload: a new kpi_topic gets the KPIs and the discovery configs at once.
+            moved = "floortrack/kpi-reloaded"
+            with open(d2.config) as f:
+                text = f.read()
+            with open(d2.config, "w") as f:
+                f.write(text.replace(f'kpi_topic = "{KPI}"', f'kpi_topic = "{moved}"'))
+            d2.proc.send_signal(signal.SIGHUP)
+            d2.wait_log("reloaded", 10)
+            payload = wait_for(lambda: retained(port, moved), 5, f"the KPIs on {moved}")
+            checks.eq("reload: the new kpi_topic gets the KPIs at once", sorted(json.loads(payload)),
+                      ["all_time", "generated_at", "last_30d"])
+            checks.true("reload: discovery configs point at the new kpi_topic",
+                        wait_for(lambda: json.loads(retained(port, prefix + "aov/config") or "{}")
+                                 .get("state_topic") == moved, 5, "updated discovery configs"))
             code = d2.stop()
             checks.eq("SIGTERM: exit 0", code, 0)
             checks.eq("after SIGTERM the retained status is 'offline'", retained(port, STATUS),
