@@ -69,7 +69,6 @@ std::vector<DiscoveryMessage> HomeAssistantDiscovery(const PublishConfig& config
     // A null KPI renders as "None", which Home Assistant shows as unknown.
     json payload = {{"name", s.name},
                     {"unique_id", "floortrack_" + node + "_" + s.object},
-                    {"object_id", "floortrack_" + node + "_" + s.object},
                     {"state_topic", config.kpi_topic},
                     {"value_template", std::string("{{ value_json.") + s.path + " }}"},
                     {"state_class", "measurement"},
