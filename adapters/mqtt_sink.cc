@@ -174,16 +174,25 @@ void MqttSink::ScheduleReconnect() {
 void MqttSink::OnConnected() {
   if (stopping_) return;  // the destructor drops it (the will says "offline")
   connected_at_ = std::chrono::steady_clock::now();
+  failing_ = false;
   spdlog::info("publishing connection to MQTT broker {} up as '{}-publish'", config_.uri,
                config_.client_id);
   Send(status_topic_, kOnline, true);
   if (connect_handler_) Guarded("connect handler failed", connect_handler_);
 }
 
+// Logged once per outage (then at debug level): the ingest connection logs
+// its own attempts, which are the ones that matter.
 void MqttSink::OnConnectFailed(const std::string& why) {
   if (stopping_) return;
-  spdlog::warn("publishing connection: cannot connect to MQTT broker {}: {}; retrying in {} ms",
-               config_.uri, why, backoff_ms_);
+  if (!failing_)
+    spdlog::warn(
+        "publishing connection: MQTT broker {} unreachable ({}); trying again with backoff",
+        config_.uri, why);
+  else
+    spdlog::debug("publishing connection: MQTT broker {} still unreachable ({}); next try in {} ms",
+                  config_.uri, why, backoff_ms_);
+  failing_ = true;
   ScheduleReconnect();
 }
 

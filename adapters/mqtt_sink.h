@@ -16,7 +16,9 @@
 // broker discard the will). Publish() sends at QoS 1 and returns at once;
 // a publish that cannot be handed over (not connected, stopping, Paho
 // refuses it) or that Paho later reports failed is logged (at most 5 lines
-// a minute) and dropped, never fatal. A connection the broker drops within
+// a minute) and dropped, never fatal. A broker it cannot reach is logged
+// once per outage (the ingest connection logs every attempt). A connection
+// the broker drops within
 // 10 s of connecting is logged with the likely cause (a publish its ACL
 // denies) and reconnects with doubling backoff (mqtt.reconnect_min_ms up to
 // mqtt.reconnect_max_ms), so a refused topic costs one attempt per
@@ -94,6 +96,7 @@ class MqttSink final : public MessageSink {
   // io_context thread only:
   int backoff_ms_;
   bool started_ = false;
+  bool failing_ = false;  // a connect failed since the last success (logged once)
   std::chrono::steady_clock::time_point connected_at_{};
 
   std::atomic<bool> stopping_{false};
