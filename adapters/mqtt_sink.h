@@ -18,11 +18,10 @@
 // refuses it) or that Paho later reports failed is logged (at most 5 lines
 // a minute) and dropped, never fatal. A broker it cannot reach is logged
 // once per outage (the ingest connection logs every attempt). A connection
-// the broker drops within
-// 10 s of connecting is logged with the likely cause (a publish its ACL
-// denies) and reconnects with doubling backoff (mqtt.reconnect_min_ms up to
-// mqtt.reconnect_max_ms), so a refused topic costs one attempt per
-// reconnect_max_ms, not a busy loop.
+// the broker drops within 10 s of connecting is logged with the likely
+// cause (a publish its ACL denies) and reconnects with doubling backoff
+// (mqtt.reconnect_min_ms up to mqtt.reconnect_max_ms), so a refused topic
+// costs one attempt per reconnect_max_ms, not a busy loop.
 //
 // Owns the Paho client; borrows the io_context, which must outlive it.
 // Paho callbacks only post to the io_context (nothing escapes them), except
