@@ -210,6 +210,31 @@ void ReadHttp(Reader& r, const toml::table& t, HttpConfig& h) {
   }
 }
 
+// A topic to publish to: not empty, no wildcard, no NUL, at most 65535 bytes.
+bool IsPublishTopic(std::string_view topic) {
+  return !topic.empty() && topic.size() <= 65535 &&
+         topic.find_first_of(std::string_view("+#\0", 3)) == std::string_view::npos;
+}
+
+void ReadPublish(Reader& r, const toml::table& t, PublishConfig& p, const MqttConfig& m) {
+  r.KnownKeys(t, "publish",
+              {"kpi_topic", "interval_s", "homeassistant_discovery", "homeassistant_prefix"});
+  r.String(t, "publish", "kpi_topic", p.kpi_topic);
+  r.Int(t, "publish", "interval_s", p.interval_s, 1, 86400);
+  r.Bool(t, "publish", "homeassistant_discovery", p.homeassistant_discovery);
+  r.String(t, "publish", "homeassistant_prefix", p.homeassistant_prefix);
+  if (!IsPublishTopic(p.kpi_topic))
+    r.Fail("publish.kpi_topic", "must be an MQTT topic: not empty, without + or #");
+  if (!IsPublishTopic(p.homeassistant_prefix) || p.homeassistant_prefix.front() == '/' ||
+      p.homeassistant_prefix.back() == '/')
+    r.Fail("publish.homeassistant_prefix",
+           "must be an MQTT topic prefix: not empty, without + or #, no leading or trailing /");
+  // The daemon's status topic (and last will) is floortrack/status/<client_id>.
+  if (m.client_id.find_first_of("+#") != std::string::npos)
+    r.Fail("mqtt.client_id",
+           "must not contain + or #: it names the status topic floortrack/status/<client_id>");
+}
+
 void ReadStorage(Reader& r, const toml::table& t, StorageConfig& s) {
   r.KnownKeys(t, "storage", {"path", "synchronous", "busy_timeout_ms", "max_rejects"});
   r.String(t, "storage", "path", s.path);
@@ -454,10 +479,11 @@ Result<Config> ParseConfig(std::string_view text, const std::string& source_name
   Reader r(source_name);
   r.KnownKeys(root, "",
               {"stages", "mqtt", "storage", "http", "material_cost_per_g", "kpi", "ingest", "log",
-               "source", "material_density_g_per_ml", "targets"});
+               "source", "material_density_g_per_ml", "targets", "publish"});
   ReadMqtt(r, *r.Table(root, "mqtt"), config.mqtt);
   ReadStorage(r, *r.Table(root, "storage"), config.storage);
   ReadHttp(r, *r.Table(root, "http"), config.http);
+  ReadPublish(r, *r.Table(root, "publish"), config.publish, config.mqtt);
   ReadRules(r, root, config.rules);
   ReadSources(r, root, config.rules);
   ReadTargets(r, root, config.rules.targets);

@@ -69,6 +69,17 @@ struct HttpConfig {
   std::string chartjs_file = "/usr/share/javascript/chart.js/chart.min.js";
 };
 
+// What floortrackd publishes on MQTT (docs/api.md, "MQTT topics floortrackd
+// publishes"). The status topic, floortrack/status/<mqtt.client_id>, is fixed.
+struct PublishConfig {
+  std::string kpi_topic = "floortrack/kpi";  // a topic, no wildcards
+  int interval_s = 60;                       // 1 to 86400
+  // Home Assistant MQTT discovery: one retained config message per KPI
+  // sensor under <homeassistant_prefix>/sensor/<node>/<object>/config.
+  bool homeassistant_discovery = false;
+  std::string homeassistant_prefix = "homeassistant";
+};
+
 // A listen address split into host and port.
 struct ListenAddress {
   std::string host;
@@ -83,6 +94,7 @@ struct Config {
   MqttConfig mqtt;
   StorageConfig storage;
   HttpConfig http;
+  PublishConfig publish;
   LogConfig log;
   Rules rules;
 };

@@ -127,6 +127,7 @@ const char* RejectClassName(RejectClass c) {
 
 void Ingest::CountStored(const StageEvent& e) {
   counters_.stored.fetch_add(1, std::memory_order_relaxed);
+  if (e.stage == kStageShipped) counters_.shipped.fetch_add(1, std::memory_order_relaxed);
   if (!IsFlagged(e.time_source)) return;
   counters_.flagged_ts.fetch_add(1, std::memory_order_relaxed);
   const std::string_view flag = TsFlag(e.time_source);

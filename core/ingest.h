@@ -67,6 +67,9 @@ struct IngestCounters {
   // Stored events whose device ts was not trusted (future, before_earliest,
   // too_old: see TsFlag); their stage time is the receive time.
   std::atomic<std::uint64_t> flagged_ts{0};
+  // Stored events whose stage is "shipped" (the KPI publisher recomputes
+  // after a shipment; daemon/kpi_publisher.h).
+  std::atomic<std::uint64_t> shipped{0};
   // `rejected` split by RejectClass, and `flagged_ts` by kTsFlagNames.
   std::array<std::atomic<std::uint64_t>, kRejectClasses> rejected_by_class{};
   std::array<std::atomic<std::uint64_t>, kTsFlags> flagged_by_reason{};

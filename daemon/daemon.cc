@@ -44,6 +44,7 @@ void Daemon::Start() {
   if (auto period = notifier_.watchdog_period())
     Every(watchdog_timer_, *period, &Daemon::PingWatchdog);
   source_.OnStateChange([this] { OnSourceState(); });
+  if (publisher_) publisher_->Start();  // sets the source's connect handler
   source_.Start([this](const Delivery& delivery) { return HandleMessage(delivery); });
 }
 
@@ -75,6 +76,13 @@ bool Daemon::HandleMessage(const Delivery& delivery) {
         storage_ok_ = true;
       }
       LogOutcome(topic, outcome.value());
+      if (publisher_) {
+        const auto shipped = ingest_.counters().shipped.load(std::memory_order_relaxed);
+        if (shipped != shipments_seen_) {
+          shipments_seen_ = shipped;
+          publisher_->ShipmentStored();  // never waits for a computation
+        }
+      }
       return true;
     }
     if (!WaitOutStorageError(outcome.error(), delay)) return false;
@@ -170,6 +178,7 @@ void Daemon::Shutdown() {
     stopping_ = true;
   }
   stop_cv_.notify_all();
+  if (publisher_) publisher_->Stop();
   source_.Stop();
   stats_timer_.cancel();
   status_timer_.cancel();
@@ -203,6 +212,8 @@ void Daemon::Reload() {
   config_.rules = next.rules;
   config_.mqtt.topics = next.mqtt.topics;
   config_.log = next.log;
+  if (publisher_) publisher_->SetConfig(next.publish);
+  config_.publish = next.publish;
   spdlog::info("reloaded {}", config_path_);
   notifier_.Ready(StatusLine(0));
 }

@@ -35,6 +35,7 @@
 #include "core/event_store.h"
 #include "core/ingest.h"
 #include "core/message_source.h"
+#include "daemon/kpi_publisher.h"
 #include "daemon/log_throttle.h"
 #include "daemon/service_notifier.h"
 
@@ -75,6 +76,11 @@ class Daemon {
   // Applies the source-specific part of a reloaded config (main: the MQTT
   // credentials and TLS files), after the topics and rules. Before Start().
   void OnReload(std::function<void(const Config&)> apply) { apply_reload_ = std::move(apply); }
+  // The KPI publisher, if any (borrowed; must outlive the source's
+  // deliveries): Start() starts it before the source, a stored shipment
+  // nudges it from the ingest thread, a reload hands it [publish],
+  // Shutdown() stops it before the source. Before Start().
+  void SetPublisher(KpiPublisher* publisher) { publisher_ = publisher; }
   void Start();
   // What SIGTERM does: makes a message waiting for storage give up, stops
   // the source (which may still deliver, and messages are still stored,
@@ -127,6 +133,8 @@ class Daemon {
   std::atomic<std::uint64_t> commit_sum_ns_{0};
   std::atomic<std::int64_t> last_event_ms_{0};  // Unix ms; 0 = none yet
   std::uint64_t last_logged_stored_ = 0;
+  KpiPublisher* publisher_ = nullptr;
+  std::uint64_t shipments_seen_ = 0;  // ingest thread: counters().shipped last nudged for
   std::uint64_t last_status_stored_ = 0;
 };
 

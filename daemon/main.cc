@@ -10,12 +10,14 @@
 #include <string>
 
 #include "adapters/config_file.h"
+#include "adapters/mqtt_sink.h"
 #include "adapters/mqtt_source.h"
 #include "adapters/sqlite/state_record.h"
 #include "adapters/sqlite_store.h"
 #include "core/subscription_record.h"
 #include "daemon/daemon.h"
 #include "daemon/http_api.h"
+#include "daemon/kpi_publisher.h"
 #include "daemon/logging.h"
 #include "daemon/service_notifier.h"
 
@@ -95,6 +97,7 @@ int Run(const std::string& config_path, const std::string& log_level) {
   floortrack::MqttSource mqtt(io, link, *state.value());
   const floortrack::HttpConfig http_config = config.http;
   const std::string database_path = config.storage.path;
+  const floortrack::PublishConfig publish_config = config.publish;
   floortrack::Daemon daemon(io, std::move(config), config_path, *events, mqtt);
   // The read-only HTTP API (docs/api.md), on threads of its own with its own
   // read-only connection; declared after the daemon so it is stopped and
@@ -115,8 +118,17 @@ int Run(const std::string& config_path, const std::string& log_level) {
       return kExitHttp;
     }
   }
-  daemon.OnReload([&mqtt, &state, &http](const floortrack::Config& next) {
+  // Status and KPIs on MQTT (docs/api.md), over a connection of their own
+  // (adapters/mqtt_sink.h), computed on a worker thread of the publisher's
+  // own with its own read-only connection; the publisher is declared after
+  // the sink, so destroyed (worker joined) first.
+  floortrack::MqttSink sink(io, link);
+  floortrack::KpiPublisher publisher(io, publish_config, link.client_id, sink.status_topic(), sink,
+                                     floortrack::KpiPublisher::ReadOnlyDatabase(database_path));
+  daemon.SetPublisher(&publisher);
+  daemon.OnReload([&mqtt, &sink, &state, &http](const floortrack::Config& next) {
     mqtt.SetSecurity(next.mqtt);
+    sink.SetSecurity(next.mqtt);
     if (http) http->SetToken(next.http.token);
     if (http) http->SetDashboard(next.http.dashboard_dir, next.http.chartjs_file);
     if (auto recorded = state.value()->RecordRules(next.rules); !recorded)
