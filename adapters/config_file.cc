@@ -15,6 +15,7 @@
 #include <set>
 #include <sstream>
 
+#include "adapters/iana_time_zone.h"
 #include "core/time.h"
 #include "core/topic.h"
 
@@ -419,6 +420,25 @@ void ReadBand(Reader& r, const toml::node& n, const std::string& key, KpiBand& o
   out = band;
 }
 
+void ReadShop(Reader& r, const toml::table& root, Rules& rules) {
+  const toml::table* t = r.Table(root, "shop");
+  r.KnownKeys(*t, "shop", {"timezone", "working_hours"});
+  std::string zone = rules.shop_timezone;
+  r.String(*t, "shop", "timezone", zone);
+  if (auto loaded = IanaTimeZone::Load(zone); !loaded)
+    r.Fail("shop.timezone", loaded.error().message);
+  else
+    rules.shop_timezone = zone;
+  std::string hours;
+  r.String(*t, "shop", "working_hours", hours);
+  if (!hours.empty()) {
+    if (auto parsed = ParseWorkingHours(hours); !parsed)
+      r.Fail("shop.working_hours", parsed.error().message);
+    else
+      rules.working_hours = parsed.value();
+  }
+}
+
 void ReadTargets(Reader& r, const toml::table& root, KpiTargets& targets) {
   const toml::table* t = r.Table(root, "targets");
   std::set<std::string> known(std::begin(kTargetKpis), std::end(kTargetKpis));
@@ -479,7 +499,7 @@ Result<Config> ParseConfig(std::string_view text, const std::string& source_name
   Reader r(source_name);
   r.KnownKeys(root, "",
               {"stages", "mqtt", "storage", "http", "material_cost_per_g", "kpi", "ingest", "log",
-               "source", "material_density_g_per_ml", "targets", "publish"});
+               "source", "material_density_g_per_ml", "targets", "publish", "shop"});
   ReadMqtt(r, *r.Table(root, "mqtt"), config.mqtt);
   ReadStorage(r, *r.Table(root, "storage"), config.storage);
   ReadHttp(r, *r.Table(root, "http"), config.http);
@@ -487,6 +507,7 @@ Result<Config> ParseConfig(std::string_view text, const std::string& source_name
   ReadRules(r, root, config.rules);
   ReadSources(r, root, config.rules);
   ReadTargets(r, root, config.rules.targets);
+  ReadShop(r, root, config.rules);
   const toml::table* log = r.Table(root, "log");
   r.KnownKeys(*log, "log", {"level"});
   r.String(*log, "log", "level", config.log.level);

@@ -72,6 +72,8 @@ std::string EncodeRules(const Rules& rules) {
   j["kpi_currency"] = rules.kpi_currency;
   j["limits"] = EncodeLimits(rules.limits);
   j["targets"] = EncodeTargets(rules.targets);
+  j["shop_timezone"] = rules.shop_timezone;
+  j["working_hours"] = FormatWorkingHours(rules.working_hours);
   return j.dump();
 }
 
@@ -102,6 +104,9 @@ Result<Rules> DecodeRules(std::string_view text) {
       Take(l, "max_material_g", r.limits.max_material_g);
       Take(l, "max_order_value", r.limits.max_order_value);
     }
+    Take(j, "shop_timezone", r.shop_timezone);
+    if (auto it = j.find("working_hours"); it != j.end() && it->is_string())
+      if (auto hours = ParseWorkingHours(it->get<std::string>())) r.working_hours = hours.value();
     // A record written before [targets] existed: the defaults.
     if (auto it = j.find("targets"); it != j.end() && it->is_object())
       r.targets = DecodeTargets(*it);

@@ -14,6 +14,7 @@
 
 #include "core/device_format.h"
 #include "core/kpi_targets.h"
+#include "core/shop_time.h"
 #include "core/time.h"
 
 namespace floortrack {
@@ -73,6 +74,10 @@ struct Rules {
   std::map<std::string, double> material_density_g_per_ml;
   // [targets]: the band each KPI should be in (core/kpi_targets.h).
   KpiTargets targets;
+  // [shop]: the IANA name of the shop's time zone ("UTC" when none is
+  // configured), and its working days and hours in local time.
+  std::string shop_timezone = "UTC";
+  WorkingHours working_hours = DefaultWorkingHours();
 
   // Position of `stage` in `stages`, or -1 when unknown.
   int StageIndex(const std::string& stage) const {

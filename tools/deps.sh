@@ -11,7 +11,7 @@ packages=(
   libspdlog-dev libfmt-dev nlohmann-json3-dev libtomlplusplus-dev libcli11-dev doctest-dev
   libsystemd-dev mosquitto mosquitto-clients sqlite3 openssl
   systemd dpkg-dev adduser file util-linux libcpp-httplib-dev
-  prometheus-cpp-dev python3-prometheus-client
+  prometheus-cpp-dev python3-prometheus-client libhowardhinnant-date-dev tzdata
   libjs-chart.js
   ${FLOORTRACK_EXTRA_PACKAGES:-}
 )
