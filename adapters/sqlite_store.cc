@@ -174,5 +174,17 @@ Result<BatchView> SqliteStore::FindBatch(const std::string& batch_id) {
 Result<std::vector<std::string>> SqliteStore::BatchesOfOrder(const std::string& order_id) {
   return reader_->BatchesOfOrder(order_id);
 }
+Status SqliteStore::VisitTimelinesForFlow(
+    const Window& window, const std::function<void(const std::vector<StageEvent>&)>& visit) {
+  return reader_->VisitTimelinesForFlow(window, visit);
+}
+Status SqliteStore::VisitEvents(const Window& window,
+                                const std::function<void(const StageEvent&)>& visit) {
+  return reader_->VisitEvents(window, visit);
+}
+Status SqliteStore::VisitOrders(const Window& window,
+                                const std::function<void(const OrderSummary&)>& visit) {
+  return reader_->VisitOrders(window, visit);
+}
 
 }  // namespace floortrack

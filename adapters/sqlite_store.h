@@ -92,6 +92,13 @@ class SqliteStore final : public EventStore, public OrderHistory {
   Result<std::uint64_t> EventCount() override;
   Result<BatchView> FindBatch(const std::string& batch_id) override;
   Result<std::vector<std::string>> BatchesOfOrder(const std::string& order_id) override;
+  Status VisitTimelinesForFlow(
+      const Window& window,
+      const std::function<void(const std::vector<StageEvent>&)>& visit) override;
+  Status VisitEvents(const Window& window,
+                     const std::function<void(const StageEvent&)>& visit) override;
+  Status VisitOrders(const Window& window,
+                     const std::function<void(const OrderSummary&)>& visit) override;
 
  private:
   explicit SqliteStore(std::unique_ptr<sqlite::Database> db);

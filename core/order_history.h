@@ -49,7 +49,40 @@ class OrderHistory {
   virtual Result<BatchView> FindBatch(const std::string& batch_id) = 0;
   // The batches an order was in, by batch id.
   virtual Result<std::vector<std::string>> BatchesOfOrder(const std::string& order_id) = 0;
+
+  // Flow and export (core/flow.h, docs/cli.md "export"). Each streams: one
+  // order (or event) at a time, nothing kept between visits, one snapshot;
+  // stops at the first storage error. The defaults answer kInternal ("not
+  // supported"), so histories that do not serve flow need not implement them.
+  //
+  // Calls `visit` with the timeline (timeline order, without raw payloads)
+  // of each order of a superset of those flow needs for `window`: orders
+  // with an event before until whose last activity is at or after since,
+  // and orders whose current stage is not terminal (WIP).
+  virtual Status VisitTimelinesForFlow(
+      const Window& window, const std::function<void(const std::vector<StageEvent>&)>& visit);
+  // Every event with stage_time in `window` (without raw payload), in the
+  // order the store received them.
+  virtual Status VisitEvents(const Window& window,
+                             const std::function<void(const StageEvent&)>& visit);
+  // Full summaries of the orders confirmed or first shipped in `window`;
+  // with neither bound, of every order.
+  virtual Status VisitOrders(const Window& window,
+                             const std::function<void(const OrderSummary&)>& visit);
 };
+
+inline Status OrderHistory::VisitTimelinesForFlow(
+    const Window&, const std::function<void(const std::vector<StageEvent>&)>&) {
+  return MakeError(ErrorKind::kInternal, "this history does not serve flow");
+}
+inline Status OrderHistory::VisitEvents(const Window&,
+                                        const std::function<void(const StageEvent&)>&) {
+  return MakeError(ErrorKind::kInternal, "this history does not export events");
+}
+inline Status OrderHistory::VisitOrders(const Window&,
+                                        const std::function<void(const OrderSummary&)>&) {
+  return MakeError(ErrorKind::kInternal, "this history does not export orders");
+}
 
 // VisitOrdersForKpi's orders, collected (for tests and small windows).
 inline Result<std::vector<OrderSummary>> CollectOrdersForKpi(OrderHistory& history,

@@ -17,6 +17,7 @@
 #include "daemon/http_auth.h"
 #include "daemon/metrics.h"
 #include "tools/cli_output.h"
+#include "tools/flow_output.h"
 
 namespace floortrack {
 namespace {
@@ -347,6 +348,10 @@ void HttpApi::Route() {
                Guarded([this](const httplib::Request& request, httplib::Response& response) {
                  KpiDaily(request, response);
                }));
+  server_->Get("/api/v1/flow",
+               Guarded([this](const httplib::Request& request, httplib::Response& response) {
+                 Flow(request, response);
+               }));
   // The dashboard: only the allow-list in dashboard_files_ is ever served.
   server_->Get(R"(/|/index\.html|/assets/[A-Za-z0-9._-]+)",
                Guarded([this](const httplib::Request& request, httplib::Response& response) {
@@ -399,6 +404,28 @@ void HttpApi::Kpi(const httplib::Request& request, httplib::Response& response) 
     if (!recorded) return recorded.error();
     const Rules rules = recorded.value().value_or(Rules{});
     return cli::KpiReportJson(store, rules, window);
+  });
+  if (!report) return Unavailable(response, report.error());
+  Reply(response, 200, report.value());
+}
+
+// The same JSON as `floortrack flow --json` (cli::FlowReportJson).
+void HttpApi::Flow(const httplib::Request& request, httplib::Response& response) {
+  const TimePoint now = SystemClock().Now();
+  auto since = ParseTimeParameter(Param(request, "since"), now);
+  if (!since) return BadParameter(response, "since", since.error());
+  auto until = ParseTimeParameter(Param(request, "until"), now);
+  if (!until) return BadParameter(response, "until", until.error());
+  const std::string by = Param(request, "by");
+  if (!by.empty() && by != "station")
+    return BadParameter(response, "by",
+                        MakeError(ErrorKind::kInvalid, Quoted(by) + " is not station"));
+  const Window window{since.value(), until.value()};
+  auto report = WithStore([&](SqliteStore& store) -> Result<json> {
+    auto recorded = store.RecordedRules();
+    if (!recorded) return recorded.error();
+    const Rules rules = recorded.value().value_or(Rules{});
+    return cli::FlowReportJson(store, rules, window, now, by == "station");
   });
   if (!report) return Unavailable(response, report.error());
   Reply(response, 200, report.value());

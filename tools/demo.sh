@@ -4,7 +4,7 @@
 # and floortrackd with a temporary database, runs the simulator's device day
 # (printers in their own formats, bench scans; docs/events.md), then prints
 # `floortrack kpi`, `floortrack batch` for a build plate and a casting tree,
-# one order's `floortrack status` and the rejects, and the dashboard's URL.
+# one order's `floortrack status`, the rejects, `floortrack flow`, and the dashboard's URL.
 # On a terminal it keeps floortrackd (and the dashboard) running until Enter
 # or Ctrl-C; otherwise (or with DEMO_HOLD=0) it stops at once. Leaves
 # nothing running.
@@ -118,6 +118,8 @@ echo "(bench scans carry no time: they are timed when floortrackd received them,
 ft status "$order"
 echo; echo "== floortrack rejects --limit 5 =="
 ft rejects --limit 5
+echo; echo "== floortrack flow (stage dwell, work in progress, bottleneck) =="
+ft flow
 
 echo
 echo "== dashboard =="

@@ -13,6 +13,8 @@
 #include "adapters/sqlite_store.h"
 #include "core/clock.h"
 #include "tools/cli_output.h"
+#include "tools/export.h"
+#include "tools/flow_output.h"
 
 namespace floortrack::cli {
 namespace {
@@ -28,6 +30,9 @@ struct Options {
   std::string since, until, order_id;
   bool open_only = false;
   std::size_t limit = 0;
+  std::string by;           // flow --by
+  std::string export_what;  // export orders|events|flow
+  std::string csv_path;     // export --csv
 };
 
 int Fail(const std::string& message, int code = kExitFailure) {
@@ -81,6 +86,41 @@ int RunKpi(OrderHistory& h, const Rules& rules, const Options& o, TimePoint now)
   auto report = KpiReportOf(h, rules, window);
   if (!report) return Fail(report.error().message);
   std::cout << KpiTable(report.value());
+  return kExitOk;
+}
+
+// The window of --since/--until, parsed as `kpi` parses them.
+Result<Window> WindowArgs(const Options& o, TimePoint now) {
+  auto since = TimeArg(o.since, "--since", now);
+  if (!since) return since.error();
+  auto until = TimeArg(o.until, "--until", now);
+  if (!until) return until.error();
+  return Window{since.value(), until.value()};
+}
+
+int RunFlow(OrderHistory& h, const Rules& rules, const Options& o, TimePoint now) {
+  auto window = WindowArgs(o, now);
+  if (!window) return Fail(window.error().message, kExitUsage);
+  if (!o.by.empty() && o.by != "station")
+    return Fail("--by '" + o.by + "' is not supported (station)", kExitUsage);
+  auto report = FlowReportOf(h, rules, window.value(), now, o.by == "station");
+  if (!report) return Fail(report.error().message);
+  if (o.json)
+    Print(FlowJson(report.value()));
+  else
+    std::cout << FlowTable(report.value());
+  return kExitOk;
+}
+
+int RunExport(OrderHistory& h, const Rules& rules, const Options& o, TimePoint now) {
+  auto window = WindowArgs(o, now);
+  if (!window) return Fail(window.error().message, kExitUsage);
+  auto kind = ExportKindFromName(o.export_what);
+  if (!kind) return Fail("export '" + o.export_what + "': orders, events or flow", kExitUsage);
+  Status done = o.csv_path.empty()
+                    ? ExportCsv(h, rules, *kind, window.value(), now, std::cout)
+                    : ExportCsvToFile(h, rules, *kind, window.value(), now, o.csv_path);
+  if (!done) return Fail(done.error().message);
   return kExitOk;
 }
 
@@ -166,6 +206,20 @@ int Main(int argc, char** argv) {
   auto* rejects = app.add_subcommand("rejects", "print recently rejected messages with reasons");
   rejects->add_option("--limit", o.limit, "at most N (default 50)");
   AddJson(rejects, o);
+  auto* flow = app.add_subcommand(
+      "flow", "print stage dwell over [since, until), work in progress and the bottleneck");
+  flow->add_option("--since", o.since,
+                   "start: RFC 3339, YYYY-MM-DD, or a span back from now (7d, 24h)");
+  flow->add_option("--until", o.until, "end (exclusive), same forms");
+  flow->add_option("--by", o.by, "also split by: station");
+  AddJson(flow, o);
+  auto* exporter = app.add_subcommand("export", "write orders, events or flow dwells as CSV");
+  exporter->add_option("WHAT", o.export_what, "orders, events or flow")
+      ->required()
+      ->check(CLI::IsMember({"orders", "events", "flow"}));
+  exporter->add_option("--since", o.since, "start of the window, as for kpi");
+  exporter->add_option("--until", o.until, "end (exclusive), same forms");
+  exporter->add_option("--csv", o.csv_path, "write to FILE (replaced whole) instead of stdout");
   app.set_version_flag("--version", std::string("floortrack ") + FLOORTRACK_VERSION);
   try {
     app.parse(argc, argv);
@@ -190,6 +244,8 @@ int Main(int argc, char** argv) {
   if (status->parsed()) return RunStatus(history, o, now);
   if (batch->parsed()) return RunBatch(history, o);
   if (orders->parsed()) return RunOrders(history, o, now);
+  if (flow->parsed()) return RunFlow(history, rules, o, now);
+  if (exporter->parsed()) return RunExport(history, rules, o, now);
   return RunRejects(history, o);
 }
 

@@ -296,6 +296,41 @@
     }
   }
 
+  // The Flow panel: /api/v1/flow's stage rows; the bottleneck stages marked.
+  function renderFlow(flow) {
+    const stages = flow && Array.isArray(flow.stages) ? flow.stages : [];
+    const neck = flow && flow.bottleneck ? flow.bottleneck : {};
+    const body = document.querySelector("#flow tbody");
+    body.replaceChildren();
+    for (const s of stages) {
+      const tr = el("tr");
+      tr.dataset.stage = s.stage;
+      const marks = [];
+      if (s.stage === neck.wip) marks.push("wip");
+      if (s.stage === neck.p90) marks.push("p90");
+      if (marks.length) {
+        tr.className = "bottleneck";
+        tr.dataset.bottleneck = marks.join(" ");
+      }
+      tr.append(el("td", s.stage), el("td", hours(s.p50_hours), "num"), el("td", hours(s.p90_hours), "num"),
+        el("td", count(s.count), "num"), el("td", count(s.wip_count), "num"),
+        el("td", age(s.wip_oldest_hours), "num"));
+      body.append(tr);
+    }
+    const parts = [];
+    if (neck.wip) parts.push("most waiting now: " + neck.wip);
+    if (neck.p90) parts.push("longest p90 dwell: " + neck.p90);
+    document.getElementById("flow-bottleneck").textContent = parts.length ? "Bottleneck \u2013 " + parts.join(" \u00B7 ") : "";
+  }
+
+  async function refreshFlow() {
+    try {
+      renderFlow(await api("/api/v1/flow?since=30d"));
+    } catch (error) {
+      showError(error);
+    }
+  }
+
   function every(ms, task) {
     const run = () => { task().finally(() => setTimeout(run, ms)); };
     run();
@@ -303,4 +338,5 @@
 
   every(FAST_MS, refreshFast);
   every(SLOW_MS, refreshSlow);
+  every(SLOW_MS, refreshFlow);
 })();

@@ -32,6 +32,14 @@ class OrderReader final : public OrderHistory {
   Result<std::uint64_t> EventCount() override;
   Result<BatchView> FindBatch(const std::string& batch_id) override;
   Result<std::vector<std::string>> BatchesOfOrder(const std::string& order_id) override;
+  // In flow_queries.cc; their statements are prepared on first use.
+  Status VisitTimelinesForFlow(
+      const Window& window,
+      const std::function<void(const std::vector<StageEvent>&)>& visit) override;
+  Status VisitEvents(const Window& window,
+                     const std::function<void(const StageEvent&)>& visit) override;
+  Status VisitOrders(const Window& window,
+                     const std::function<void(const OrderSummary&)>& visit) override;
 
  private:
   OrderReader(Database& db, Rules rules) : db_(db), rules_(std::move(rules)) {}
@@ -44,6 +52,7 @@ class OrderReader final : public OrderHistory {
   StmtPtr order_events_, find_order_, orders_for_kpi_, all_orders_, material_, all_material_,
       list_orders_, list_open_orders_, recent_rejects_, reject_total_, event_count_,
       batch_members_, batch_events_, batches_of_order_;
+  StmtPtr flow_timelines_, export_events_, export_orders_, export_all_orders_;  // flow_queries.cc
 };
 
 }  // namespace floortrack::sqlite

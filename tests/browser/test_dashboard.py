@@ -6,7 +6,9 @@ DevTools protocol (python3-websocket).
    anything else), /api/v1/kpi/daily and its 400 naming days.
 2. The page loads with no console error, no exception and no failed
    request; the KPI tiles show what /api/v1/kpi returns, formatted as the
-   page formats it; the charts are drawn; screenshot dashboard-1.png.
+   page formats it; the charts are drawn; the Flow panel shows the stage
+   rows /api/v1/flow returns, the bottleneck marked; screenshot
+   dashboard-1.png.
 3. More events published: without a reload, polling shows the new values
    (shipped, open orders, rejects); screenshot dashboard-2.png; no
    horizontal scrolling on a wall screen nor on a phone (dashboard-phone.png).
@@ -334,6 +336,20 @@ def main():
                       tools.evaluate("document.querySelectorAll('#rejects tbody tr').length"), 1)
             labels = tools.evaluate("Chart.getChart(document.getElementById('chart-yield')).data.labels.length")
             checks.eq("yield chart: 90 daily labels", labels, 90)
+            tools.wait("document.querySelectorAll('#flow tbody tr').length > 0", 30, "the Flow panel")
+            flow = api(port, "/api/v1/flow?since=30d")
+            checks.eq("Flow panel: the stage rows /api/v1/flow?since=30d returns, with WIP counts",
+                      tools.evaluate("[...document.querySelectorAll('#flow tbody tr')]"
+                                     ".map(tr => [tr.dataset.stage, tr.children[4].textContent])"),
+                      [[s["stage"], str(s["wip_count"])] for s in flow["stages"]])
+            neck = flow["bottleneck"]
+            checks.eq("the fixture's bottleneck: printed waiting, cast's p90", neck,
+                      {"wip": "printed", "p90": "cast"})
+            checks.eq("Flow panel: the bottleneck rows marked",
+                      tools.evaluate("[...document.querySelectorAll('#flow tr.bottleneck')]"
+                                     ".map(tr => [tr.dataset.stage, tr.dataset.bottleneck])"),
+                      [[s["stage"], " ".join(k for k in ("wip", "p90") if neck[k] == s["stage"])]
+                       for s in flow["stages"] if s["stage"] in (neck["wip"], neck["p90"])])
             checks.eq("no console error, exception or failed load on the first load", tools.errors(), [])
             tools.screenshot("dashboard-1.png")
 
