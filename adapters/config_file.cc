@@ -236,6 +236,70 @@ void ReadPublish(Reader& r, const toml::table& t, PublishConfig& p, const MqttCo
            "must not contain + or #: it names the status topic floortrack/status/<client_id>");
 }
 
+// A number from `min` to `max` (inclusive).
+void ReadNumber(Reader& r, const toml::table& t, const std::string& path, const char* key,
+                double& out, double min, double max) {
+  const toml::node* n = t.get(key);
+  if (!n) return;
+  auto v = n->is_number() ? n->value<double>() : std::nullopt;
+  if (!v || !std::isfinite(*v) || *v < min || *v > max) {
+    std::ostringstream range;
+    range << "must be a number from " << min << " to " << max;
+    return r.Fail(path + "." + key, range.str());
+  }
+  out = *v;
+}
+
+void ReadAlerts(Reader& r, const toml::table& root, AlertRules& a) {
+  const toml::table* t = r.Table(root, "alerts");
+  r.KnownKeys(
+      *t, "alerts",
+      {"max_stage_hours", "max_stage_hours_by_stage", "watch", "silent_after_min", "max_reject_pct",
+       "reject_window_min", "min_messages", "kpi_window_days", "resolve_after_min", "interval_s"});
+  ReadNumber(r, *t, "alerts", "max_stage_hours", a.max_stage_hours, 0.1, 24 * 365);
+  ReadNumber(r, *t, "alerts", "silent_after_min", a.silent_after_min, 0.05, 7 * 24 * 60);
+  ReadNumber(r, *t, "alerts", "max_reject_pct", a.max_reject_pct, 0, 100);
+  ReadNumber(r, *t, "alerts", "reject_window_min", a.reject_window_min, 1, 24 * 60);
+  ReadNumber(r, *t, "alerts", "kpi_window_days", a.kpi_window_days, 1, 366);
+  ReadNumber(r, *t, "alerts", "interval_s", a.interval_s, 1, 3600);
+  double resolve_min = std::chrono::duration<double, std::ratio<60>>(a.resolve_after).count();
+  ReadNumber(r, *t, "alerts", "resolve_after_min", resolve_min, 0, 24 * 60);
+  a.resolve_after = std::chrono::seconds(static_cast<long long>(resolve_min * 60));
+  int min_messages = static_cast<int>(a.min_messages);
+  r.Int(*t, "alerts", "min_messages", min_messages, 1, 1000000);
+  a.min_messages = static_cast<std::size_t>(min_messages);
+  if (const toml::node* n = t->get("max_stage_hours_by_stage")) {
+    if (const toml::table* by = n->as_table()) {
+      for (const auto& [stage, v] : *by) {
+        double hours = 0;
+        const std::string key = std::string(stage.str());
+        toml::table one;
+        one.insert(key, v);
+        ReadNumber(r, one, "alerts.max_stage_hours_by_stage", key.c_str(), hours, 0.1, 24 * 365);
+        a.max_stage_hours_by_stage[key] = hours;
+      }
+    } else {
+      r.Fail("alerts.max_stage_hours_by_stage", "must be a table: stage = hours");
+    }
+  }
+  if (const toml::node* n = t->get("watch")) {
+    if (const toml::table* watch = n->as_table()) {
+      for (const auto& [name, v] : *watch) {
+        const std::string key = "alerts.watch." + std::string(name.str());
+        auto filter = v.value<std::string>();
+        if (!v.is_string() || !filter || !IsTopicFilter(*filter))
+          r.Fail(key, "must be an MQTT topic filter, e.g. \"octoprint/printer-1/#\"");
+        else if (name.str().find('/') != std::string_view::npos)
+          r.Fail(key, "the name must not contain /: it is part of the alert id silent/<name>");
+        else
+          a.watch[std::string(name.str())] = *filter;
+      }
+    } else {
+      r.Fail("alerts.watch", "must be a table: name = \"topic/filter/#\"");
+    }
+  }
+}
+
 void ReadStorage(Reader& r, const toml::table& t, StorageConfig& s) {
   r.KnownKeys(t, "storage", {"path", "synchronous", "busy_timeout_ms", "max_rejects"});
   r.String(t, "storage", "path", s.path);
@@ -499,7 +563,7 @@ Result<Config> ParseConfig(std::string_view text, const std::string& source_name
   Reader r(source_name);
   r.KnownKeys(root, "",
               {"stages", "mqtt", "storage", "http", "material_cost_per_g", "kpi", "ingest", "log",
-               "source", "material_density_g_per_ml", "targets", "publish", "shop"});
+               "source", "material_density_g_per_ml", "targets", "publish", "shop", "alerts"});
   ReadMqtt(r, *r.Table(root, "mqtt"), config.mqtt);
   ReadStorage(r, *r.Table(root, "storage"), config.storage);
   ReadHttp(r, *r.Table(root, "http"), config.http);
@@ -508,6 +572,7 @@ Result<Config> ParseConfig(std::string_view text, const std::string& source_name
   ReadSources(r, root, config.rules);
   ReadTargets(r, root, config.rules.targets);
   ReadShop(r, root, config.rules);
+  ReadAlerts(r, root, config.alerts);
   const toml::table* log = r.Table(root, "log");
   r.KnownKeys(*log, "log", {"level"});
   r.String(*log, "log", "level", config.log.level);

@@ -13,6 +13,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/alerts.h"
 #include "core/result.h"
 #include "core/rules.h"
 
@@ -95,6 +96,7 @@ struct Config {
   StorageConfig storage;
   HttpConfig http;
   PublishConfig publish;
+  AlertRules alerts;  // [alerts] (core/alerts.h)
   LogConfig log;
   Rules rules;
 };

@@ -76,11 +76,11 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::OpenReadOnly(const std::string
     auto version = sqlite::CheckFile(*db.value());
     if (!version) return ExplainReadOnlyFailure(path, version.error());
     if (version.value() < sqlite::kStoreSchemaVersion) {
-      return MakeError(ErrorKind::kCorrupt,
-                       path + ": floortrack schema version " + std::to_string(version.value()) +
-                           " is older than this build's (" +
-                           std::to_string(sqlite::kStoreSchemaVersion) +
-                           "); start floortrackd once to migrate it");
+      return MakeError(ErrorKind::kCorrupt, path + ": floortrack schema version " +
+                                                std::to_string(version.value()) +
+                                                " is older than this build's (" +
+                                                std::to_string(sqlite::kStoreSchemaVersion) +
+                                                "); start floortrackd once to migrate it");
     }
     std::unique_ptr<SqliteStore> store(new SqliteStore(std::move(db).value()));
     auto settings = sqlite::Settings::Create(*store->db_);
@@ -95,6 +95,10 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::OpenReadOnly(const std::string
     store->reader_ = std::move(reader).value();
     return store;
   });
+}
+
+Result<std::optional<std::string>> SqliteStore::RecordedAlerts() {
+  return NoThrow([&] { return settings_->Get(sqlite::kSettingAlerts); });
 }
 
 Result<std::optional<Rules>> SqliteStore::RecordedRules() {

@@ -67,6 +67,8 @@ class SqliteStore final : public EventStore, public OrderHistory {
 
   // The rules the daemon recorded (nullopt if none yet).
   Result<std::optional<Rules>> RecordedRules();
+  // The alert state the daemon recorded (adapters/alert_record.h), if any.
+  Result<std::optional<std::string>> RecordedAlerts();
 
   // EventStore (kReadOnly on a read-only store).
   using EventStore::Append;

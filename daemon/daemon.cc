@@ -45,6 +45,7 @@ void Daemon::Start() {
     Every(watchdog_timer_, *period, &Daemon::PingWatchdog);
   source_.OnStateChange([this] { OnSourceState(); });
   if (publisher_) publisher_->Start();  // sets the source's connect handler
+  if (monitor_) monitor_->Start();
   source_.Start([this](const Delivery& delivery) { return HandleMessage(delivery); });
 }
 
@@ -76,6 +77,14 @@ bool Daemon::HandleMessage(const Delivery& delivery) {
         storage_ok_ = true;
       }
       LogOutcome(topic, outcome.value());
+      if (monitor_) {
+        const IngestCounters& c = ingest_.counters();
+        const auto rejected = c.rejected.load(std::memory_order_relaxed);
+        monitor_->CountMessages(c.stored.load(std::memory_order_relaxed) +
+                                    c.duplicates.load(std::memory_order_relaxed) + rejected,
+                                rejected);
+        if (outcome.value().status == IngestStatus::kStored) monitor_->EventStored(delivery.topic);
+      }
       if (publisher_) {
         const auto shipped = ingest_.counters().shipped.load(std::memory_order_relaxed);
         if (shipped != shipments_seen_) {
@@ -179,6 +188,7 @@ void Daemon::Shutdown() {
   }
   stop_cv_.notify_all();
   if (publisher_) publisher_->Stop();
+  if (monitor_) monitor_->Stop();
   source_.Stop();
   stats_timer_.cancel();
   status_timer_.cancel();
@@ -213,6 +223,7 @@ void Daemon::Reload() {
   config_.mqtt.topics = next.mqtt.topics;
   config_.log = next.log;
   if (publisher_) publisher_->SetConfig(next.publish);
+  if (monitor_) monitor_->SetRules(next.alerts);
   config_.publish = next.publish;
   spdlog::info("reloaded {}", config_path_);
   notifier_.Ready(StatusLine(0));

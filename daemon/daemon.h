@@ -35,6 +35,7 @@
 #include "core/event_store.h"
 #include "core/ingest.h"
 #include "core/message_source.h"
+#include "daemon/alert_monitor.h"
 #include "daemon/kpi_publisher.h"
 #include "daemon/log_throttle.h"
 #include "daemon/service_notifier.h"
@@ -81,6 +82,9 @@ class Daemon {
   // nudges it from the ingest thread, a reload hands it [publish],
   // Shutdown() stops it before the source. Before Start().
   void SetPublisher(KpiPublisher* publisher) { publisher_ = publisher; }
+  // The alert monitor to tell about stored events and message counts, and
+  // to start, stop and reconfigure with the daemon (borrowed).
+  void SetAlertMonitor(AlertMonitor* monitor) { monitor_ = monitor; }
   void Start();
   // What SIGTERM does: makes a message waiting for storage give up, stops
   // the source (which may still deliver, and messages are still stored,
@@ -134,6 +138,7 @@ class Daemon {
   std::atomic<std::int64_t> last_event_ms_{0};  // Unix ms; 0 = none yet
   std::uint64_t last_logged_stored_ = 0;
   KpiPublisher* publisher_ = nullptr;
+  AlertMonitor* monitor_ = nullptr;
   std::uint64_t shipments_seen_ = 0;  // ingest thread: counters().shipped last nudged for
   std::uint64_t last_status_stored_ = 0;
 };

@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 #include <utility>
 
+#include "adapters/alert_record.h"
 #include "core/clock.h"
 #include "daemon/http_auth.h"
 #include "daemon/metrics.h"
@@ -348,6 +349,9 @@ void HttpApi::Route() {
                Guarded([this](const httplib::Request& request, httplib::Response& response) {
                  KpiDaily(request, response);
                }));
+  server_->Get(
+      "/api/v1/alerts",
+      Guarded([this](const httplib::Request&, httplib::Response& response) { Alerts(response); }));
   server_->Get("/api/v1/flow",
                Guarded([this](const httplib::Request& request, httplib::Response& response) {
                  Flow(request, response);
@@ -531,6 +535,22 @@ void HttpApi::Batch(const httplib::Request& request, httplib::Response& response
     return Reply(response, 404, json{{"error", "unknown batch " + Quoted(id)}});
   if (!batch) return Unavailable(response, batch.error());
   Reply(response, 200, batch.value());
+}
+
+void HttpApi::Alerts(httplib::Response& response) {
+  auto alerts = WithStore([&](SqliteStore& store) -> Result<json> {
+    auto text = store.RecordedAlerts();
+    if (!text) return text.error();
+    std::optional<AlertState> state;
+    if (text.value()) {
+      auto decoded = DecodeAlertState(*text.value());
+      if (!decoded) return decoded.error();
+      state = std::move(decoded).value();
+    }
+    return AlertsJson(state);
+  });
+  if (!alerts) return Unavailable(response, alerts.error());
+  Reply(response, 200, alerts.value());
 }
 
 }  // namespace floortrack

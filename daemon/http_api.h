@@ -98,6 +98,7 @@ class HttpApi {
   void Batch(const httplib::Request& request, httplib::Response& response);
   void KpiDaily(const httplib::Request& request, httplib::Response& response);
   void Flow(const httplib::Request& request, httplib::Response& response);
+  void Alerts(httplib::Response& response);
   void Dashboard(const httplib::Request& request, httplib::Response& response);
   // Runs `query` on the read-only connection under store_mutex_.
   template <class Query>

@@ -98,6 +98,8 @@ int Run(const std::string& config_path, const std::string& log_level) {
   const floortrack::HttpConfig http_config = config.http;
   const std::string database_path = config.storage.path;
   const floortrack::PublishConfig publish_config = config.publish;
+  const floortrack::AlertRules alert_rules = config.alerts;
+  const int busy_timeout_ms = config.storage.busy_timeout_ms;
   floortrack::Daemon daemon(io, std::move(config), config_path, *events, mqtt);
   // The read-only HTTP API (docs/api.md), on threads of its own with its own
   // read-only connection; declared after the daemon so it is stopped and
@@ -126,6 +128,19 @@ int Run(const std::string& config_path, const std::string& log_level) {
   floortrack::KpiPublisher publisher(io, publish_config, link.client_id, sink.status_topic(), sink,
                                      floortrack::KpiPublisher::ReadOnlyDatabase(database_path));
   daemon.SetPublisher(&publisher);
+  // Alerts (docs/alerts.md): evaluated on a worker thread of their own, with
+  // their own connections; they resume from the recorded state.
+  std::optional<floortrack::AlertState> restored;
+  if (auto text = state.value()->LoadAlerts(); text && text.value()) {
+    if (auto decoded = floortrack::DecodeAlertState(*text.value()))
+      restored = std::move(decoded).value();
+    else
+      spdlog::warn("alert state not restored: {}", decoded.error().message);
+  }
+  floortrack::AlertMonitor alerts(
+      io, alert_rules, sink, floortrack::AlertMonitor::ReadOnlyDatabase(database_path),
+      floortrack::AlertMonitor::StateRecordAt(database_path, busy_timeout_ms), std::move(restored));
+  daemon.SetAlertMonitor(&alerts);
   daemon.OnReload([&mqtt, &sink, &state, &http](const floortrack::Config& next) {
     mqtt.SetSecurity(next.mqtt);
     sink.SetSecurity(next.mqtt);

@@ -9,6 +9,7 @@
 #include <sstream>
 #include <string>
 
+#include "adapters/alert_record.h"
 #include "adapters/config_file.h"
 #include "adapters/sqlite_store.h"
 #include "core/clock.h"
@@ -51,8 +52,8 @@ Result<std::string> DatabasePath(const Options& o) {
   if (!o.db_path.empty()) return o.db_path;
   std::ifstream in(o.config_path, std::ios::binary);
   if (!in)
-    return MakeError(ErrorKind::kNotFound, o.config_path + ": " + std::strerror(errno) +
-                                               " (or pass --db PATH)");
+    return MakeError(ErrorKind::kNotFound,
+                     o.config_path + ": " + std::strerror(errno) + " (or pass --db PATH)");
   std::ostringstream text;
   text << in.rdbuf();
   auto config = ParseConfig(text.str(), o.config_path);
@@ -176,6 +177,38 @@ int RunRejects(OrderHistory& h, const Options& o) {
   return kExitOk;
 }
 
+// The alert state the daemon recorded (adapters/alert_record.h).
+Result<std::optional<AlertState>> RecordedAlertState(SqliteStore& store) {
+  auto text = store.RecordedAlerts();
+  if (!text) return text.error();
+  if (!text.value()) return std::optional<AlertState>();
+  auto state = DecodeAlertState(*text.value());
+  if (!state) return state.error();
+  return std::optional<AlertState>(std::move(state).value());
+}
+
+int RunAlerts(SqliteStore& store, const Options& o) {
+  auto state = RecordedAlertState(store);
+  if (!state) return Fail(state.error().message);
+  const nlohmann::json j = AlertsJson(state.value());
+  if (o.json) {
+    Print(j);
+    return kExitOk;
+  }
+  if (j["firing"].empty()) {
+    std::cout << "no alerts firing";
+    if (!j["updated_at"].is_null())
+      std::cout << " (as of " << j["updated_at"].get<std::string>() << ")";
+    std::cout << "\n";
+    return kExitOk;
+  }
+  for (const auto& a : j["firing"])
+    std::cout << a["since"].get<std::string>() << "  " << a["id"].get<std::string>() << "  "
+              << a["message"].get<std::string>() << "\n";
+  std::cout << j["firing"].size() << " firing\n";
+  return kExitOk;
+}
+
 void AddJson(CLI::App* cmd, Options& o) {
   cmd->add_flag("--json", o.json, "print JSON for scripts");
 }
@@ -206,6 +239,8 @@ int Main(int argc, char** argv) {
   auto* rejects = app.add_subcommand("rejects", "print recently rejected messages with reasons");
   rejects->add_option("--limit", o.limit, "at most N (default 50)");
   AddJson(rejects, o);
+  auto* alerts = app.add_subcommand("alerts", "list the alerts firing now, oldest first");
+  AddJson(alerts, o);
   auto* flow = app.add_subcommand(
       "flow", "print stage dwell over [since, until), work in progress and the bottleneck");
   flow->add_option("--since", o.since,
@@ -245,6 +280,7 @@ int Main(int argc, char** argv) {
   if (batch->parsed()) return RunBatch(history, o);
   if (orders->parsed()) return RunOrders(history, o, now);
   if (flow->parsed()) return RunFlow(history, rules, o, now);
+  if (alerts->parsed()) return RunAlerts(*store.value(), o);
   if (exporter->parsed()) return RunExport(history, rules, o, now);
   return RunRejects(history, o);
 }

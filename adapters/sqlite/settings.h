@@ -16,8 +16,9 @@
 
 namespace floortrack::sqlite {
 
-inline constexpr const char* kSettingRules = "rules";                      // JSON, rules_record.h
-inline constexpr const char* kSettingSummaryVersion = "summary_version";   // SummaryVersion()
+inline constexpr const char* kSettingRules = "rules";    // JSON, rules_record.h
+inline constexpr const char* kSettingAlerts = "alerts";  // JSON, adapters/alert_record.h
+inline constexpr const char* kSettingSummaryVersion = "summary_version";    // SummaryVersion()
 inline constexpr const char* kSettingSubscriptions = "subscribed_filters";  // JSON array
 inline constexpr const char* kSettingEpoch = "connection_epoch";  // decimal, EventStore::BeginEpoch
 

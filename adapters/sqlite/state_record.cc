@@ -49,12 +49,21 @@ Result<std::vector<std::string>> StateRecord::Load() {
 }
 
 Status StateRecord::Save(const std::vector<std::string>& filters) {
-  return sqlite::NoThrow(
-      [&] { return settings_->Put(sqlite::kSettingSubscriptions, nlohmann::json(filters).dump()); });
+  return sqlite::NoThrow([&] {
+    return settings_->Put(sqlite::kSettingSubscriptions, nlohmann::json(filters).dump());
+  });
 }
 
 Status StateRecord::RecordRules(const Rules& rules) {
   return sqlite::NoThrow([&] { return settings_->Put(sqlite::kSettingRules, EncodeRules(rules)); });
+}
+
+Status StateRecord::RecordAlerts(const std::string& state) {
+  return sqlite::NoThrow([&] { return settings_->Put(sqlite::kSettingAlerts, state); });
+}
+
+Result<std::optional<std::string>> StateRecord::LoadAlerts() {
+  return sqlite::NoThrow([&] { return settings_->Get(sqlite::kSettingAlerts); });
 }
 
 }  // namespace floortrack

@@ -2,7 +2,8 @@
 // database beside the events: the MQTT filters it subscribed (so a filter
 // dropped from the config is unsubscribed at the next connect, also across
 // restarts) and the rules in effect after a reload (so the CLI answers with
-// them at once, not only after the next event).
+// them at once, not only after the next event), and the alert state (what
+// is firing, when each watched device was last heard; it survives a restart).
 //
 // Opens its own connection to the store's file, which the event store has
 // already created and migrated; the ingest thread writes events through the
@@ -35,6 +36,9 @@ class StateRecord final : public SubscriptionRecord {
   Status Save(const std::vector<std::string>& filters) override;
   // Settings "rules" (adapters/rules_record.h).
   Status RecordRules(const Rules& rules);
+  // Settings "alerts": the alert state (adapters/alert_record.h).
+  Status RecordAlerts(const std::string& state);
+  Result<std::optional<std::string>> LoadAlerts();
 
  private:
   StateRecord() = default;
