@@ -57,8 +57,8 @@ struct KpiTargets {
   // Per metal: its loss_pct, metal gone for good after the sprue and
   // button are recovered (`[targets] metal_loss_pct`).
   KpiBand metal_loss_pct{std::nullopt, 5.0};
-  std::vector<std::string> metals = {"silver", "sterling", "gold",   "platinum", "palladium",
-                                     "bronze", "brass",    "copper", "titanium", "steel"};
+  std::vector<std::string> metals = {"brass",    "bronze", "copper", "gold",     "palladium",
+                                     "platinum", "silver", "steel",  "sterling", "titanium"};
   friend bool operator==(const KpiTargets&, const KpiTargets&) = default;
 };
 

@@ -51,6 +51,10 @@ void CheckDefaults(const Config& c) {
   CHECK(c.http.token.empty());
   CHECK(c.log.level == "info");
   CHECK(c.rules.stages == kDefaultStages);
+  CHECK(c.rules.targets == KpiTargets{});
+  CHECK(c.rules.shop_timezone == "UTC");
+  CHECK(c.rules.working_hours == DefaultWorkingHours());
+  CHECK(c.alerts == AlertRules{});
   CHECK(c.rules.stages.size() == 10);
   CHECK(c.rules.material_cost_per_g.empty());
   CHECK(c.rules.accuracy_failure_reasons == kDefaultReasons);
@@ -558,6 +562,44 @@ TEST_CASE("ParseConfig [http] dashboard_dir and chartjs_file: defaults, set, emp
   REQUIRE_FALSE(bad.ok());
   CHECK(bad.error().message.find("http.dashboard_dir") != std::string::npos);
   CHECK(bad.error().message.find("http.chartjs_file") != std::string::npos);
+}
+
+TEST_CASE("[alerts]: every key, per-stage limits and watched devices; errors name the key") {
+  auto c = ParseConfig(R"([alerts]
+interval_s = 5
+max_stage_hours = 24
+silent_after_min = 30
+max_reject_pct = 5
+reject_window_min = 15
+min_messages = 50
+kpi_window_days = 14
+resolve_after_min = 2.5
+[alerts.max_stage_hours_by_stage]
+cast = 8
+[alerts.watch]
+printer-1 = "octoprint/printer-1/#"
+)",
+                       kSource);
+  REQUIRE_MESSAGE(c.ok(), (c.ok() ? std::string() : c.error().message));
+  const AlertRules& a = c.value().alerts;
+  CHECK(a.interval_s == 5);
+  CHECK(a.max_stage_hours == 24);
+  CHECK(MaxStageHours(a, "cast") == 8);
+  CHECK(MaxStageHours(a, "polished") == 24);
+  CHECK(a.silent_after_min == 30);
+  CHECK(a.max_reject_pct == 5);
+  CHECK(a.reject_window_min == 15);
+  CHECK(a.min_messages == 50);
+  CHECK(a.kpi_window_days == 14);
+  CHECK(a.resolve_after == std::chrono::seconds(150));
+  CHECK(a.watch == std::map<std::string, std::string>{{"printer-1", "octoprint/printer-1/#"}});
+  CHECK(ErrorOf("[alerts]\nmax_stage_hours = 0\n") ==
+        "test.toml: key 'alerts.max_stage_hours': must be a number from 0.1 to 8760");
+  CHECK(Contains(ErrorOf("[alerts.watch]\np1 = \"a/#/b\"\n"),
+                 "key 'alerts.watch.p1': must be an MQTT topic filter"));
+  CHECK(Contains(ErrorOf("[alerts.max_stage_hours_by_stage]\ncast = \"x\"\n"),
+                 "key 'alerts.max_stage_hours_by_stage.cast'"));
+  CHECK(ErrorOf("[alerts]\nsilence = 1\n") == "test.toml: key 'alerts.silence': unknown key");
 }
 
 }  // namespace
