@@ -92,6 +92,8 @@ class SqliteStore final : public EventStore, public OrderHistory {
   Result<std::uint64_t> EventCount() override;
   Result<BatchView> FindBatch(const std::string& batch_id) override;
   Result<std::vector<std::string>> BatchesOfOrder(const std::string& order_id) override;
+  Status VisitShippedTimelines(const Window& shipped,
+                               const std::function<void(std::vector<StageEvent>)>& visit) override;
 
  private:
   explicit SqliteStore(std::unique_ptr<sqlite::Database> db);

@@ -97,6 +97,7 @@ class HttpApi {
   void Rejects(const httplib::Request& request, httplib::Response& response);
   void Batch(const httplib::Request& request, httplib::Response& response);
   void KpiDaily(const httplib::Request& request, httplib::Response& response);
+  void Late(httplib::Response& response);  // GET /api/v1/late
   void Dashboard(const httplib::Request& request, httplib::Response& response);
   // Runs `query` on the read-only connection under store_mutex_.
   template <class Query>

@@ -136,6 +136,16 @@ int RunRejects(OrderHistory& h, const Options& o) {
   return kExitOk;
 }
 
+int RunLate(OrderHistory& h, const Rules& rules, const Options& o, TimePoint now) {
+  auto report = LateReportOf(h, rules, now);
+  if (!report) return Fail(report.error().message);
+  if (o.json)
+    Print(LateJson(report.value()));
+  else
+    std::cout << LateTable(report.value());
+  return kExitOk;
+}
+
 void AddJson(CLI::App* cmd, Options& o) {
   cmd->add_flag("--json", o.json, "print JSON for scripts");
 }
@@ -166,6 +176,8 @@ int Main(int argc, char** argv) {
   auto* rejects = app.add_subcommand("rejects", "print recently rejected messages with reasons");
   rejects->add_option("--limit", o.limit, "at most N (default 50)");
   AddJson(rejects, o);
+  auto* late = app.add_subcommand("late", "print open orders past their promise and at risk");
+  AddJson(late, o);
   app.set_version_flag("--version", std::string("floortrack ") + FLOORTRACK_VERSION);
   try {
     app.parse(argc, argv);
@@ -190,6 +202,7 @@ int Main(int argc, char** argv) {
   if (status->parsed()) return RunStatus(history, o, now);
   if (batch->parsed()) return RunBatch(history, o);
   if (orders->parsed()) return RunOrders(history, o, now);
+  if (late->parsed()) return RunLate(history, rules, o, now);
   return RunRejects(history, o);
 }
 

@@ -32,6 +32,8 @@ class OrderReader final : public OrderHistory {
   Result<std::uint64_t> EventCount() override;
   Result<BatchView> FindBatch(const std::string& batch_id) override;
   Result<std::vector<std::string>> BatchesOfOrder(const std::string& order_id) override;
+  Status VisitShippedTimelines(const Window& shipped,
+                               const std::function<void(std::vector<StageEvent>)>& visit) override;
 
  private:
   OrderReader(Database& db, Rules rules) : db_(db), rules_(std::move(rules)) {}
@@ -42,8 +44,8 @@ class OrderReader final : public OrderHistory {
   Database& db_;
   Rules rules_;
   StmtPtr order_events_, find_order_, orders_for_kpi_, all_orders_, material_, all_material_,
-      list_orders_, list_open_orders_, recent_rejects_, reject_total_, event_count_,
-      batch_members_, batch_events_, batches_of_order_;
+      list_orders_, list_open_orders_, recent_rejects_, reject_total_, event_count_, batch_members_,
+      batch_events_, batches_of_order_, shipped_events_, any_void_, material_unvoided_;
 };
 
 }  // namespace floortrack::sqlite
