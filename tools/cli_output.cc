@@ -117,11 +117,7 @@ json KpiJson(const KpiReport& r) {
   json j{
       {"window",
        {{"since", OptionalTime(r.window.since)}, {"until", OptionalTime(r.window.until)}}},
-      {"orders",
-       {{"confirmed", r.confirmed},
-        {"shipped", r.shipped},
-        {"open", r.open},
-        {"with_promise", r.with_promise}}},
+      {"orders", {{"confirmed", r.confirmed}, {"shipped", r.shipped}, {"open", r.open}}},
       {"turnaround_hours",
        {{"count", t.count},
         {"mean", OptionalNumber(t.mean)},
@@ -137,6 +133,7 @@ json KpiJson(const KpiReport& r) {
       {"personalization_pct", OptionalNumber(r.personalization_pct)},
       {"repeat_customer_pct", OptionalNumber(r.repeat_customer_pct)},
       {"on_time_pct", OptionalNumber(r.on_time_pct)},
+      {"orders_with_promise", r.with_promise},
       {"orders_excluded_currency", r.orders_excluded_currency},
   };
   j["material_loss_pct"] = OptionalNumber(r.material_loss_pct);
