@@ -22,7 +22,7 @@
 namespace floortrack {
 
 struct OrderFilter {
-  bool open_only = false;          // not yet shipped (cancelled ones included)
+  bool open_only = false;          // not yet shipped, not cancelled
   std::optional<TimePoint> since;  // last activity (stage time) at or after
   std::size_t limit = 0;           // 0 = no limit
 };

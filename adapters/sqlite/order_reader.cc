@@ -44,9 +44,10 @@ constexpr const char* kListOrdersSql =
     "SELECT " FT_ORDER_COLUMNS " FROM orders WHERE current_stage_ms >= ?1 "
     "ORDER BY current_stage_ms DESC, order_id LIMIT ?2";
 // The open ones: orders_by_shipped finds them (shipped_ms IS NULL) without
-// walking every order.
+// walking every order; cancelled ones are not open.
 constexpr const char* kListOpenOrdersSql =
-    "SELECT " FT_ORDER_COLUMNS " FROM orders WHERE shipped_ms IS NULL AND current_stage_ms >= ?1 "
+    "SELECT " FT_ORDER_COLUMNS " FROM orders WHERE shipped_ms IS NULL AND cancelled_ms IS NULL "
+    "AND current_stage_ms >= ?1 "
     "ORDER BY current_stage_ms DESC, order_id LIMIT ?2";
 constexpr const char* kRecentRejectsSql =
     "SELECT " FT_REJECT_COLUMNS " FROM rejects ORDER BY id DESC LIMIT ?1";

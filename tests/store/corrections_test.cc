@@ -94,11 +94,18 @@ TEST_CASE("late: shipped timelines from the store give the expectations") {
   c.promised_at = At(now + 2 * kH);
   MustAppend(*store, c);
   MustAppend(*store, Event("O-q", "O", "qc", now - 5 * kH));
+  // K would be late, but is cancelled: not even listed as open.
+  StageEvent k = Event("K-c", "K", "confirmed", kT + 80 * kH);
+  k.promised_at = At(now - kH);
+  MustAppend(*store, k);
+  MustAppend(*store, Event("K-x", "K", "cancelled", kT + 90 * kH));
   RemainingAccumulator acc(Rules{}, At(now));
   REQUIRE(store->VisitShippedTimelines(Window{At(now) - kRemainingWindow, At(now)},
                                        [&](std::vector<StageEvent> t) { acc.Add(std::move(t)); }));
   auto open = store->ListOrders(OrderFilter{true, std::nullopt, 0});
   REQUIRE(open.ok());
+  REQUIRE(open.value().size() == 1);
+  CHECK(open.value()[0].order_id == "O");
   const LateReport r = ComputeLate(open.value(), acc.Finish(), Rules{}, At(now));
   CHECK(r.late.empty());
   REQUIRE(r.at_risk.size() == 1);
