@@ -265,7 +265,7 @@ std::string StatusTable(const OrderSummary& o, const std::vector<StageEvent>& ti
   if (o.promised_at) out << "promised: " << FormatRfc3339(*o.promised_at) << "\n";
   if (o.cancelled_at) out << "cancelled: " << FormatRfc3339(*o.cancelled_at) << "\n";
   if (o.on_hold) out << "on hold\n";
-  if (o.void_events > 0) out << "voids: " << o.void_events << "\n";
+  if (o.void_events > 0) out << "void events: " << o.void_events << "\n";
   if (!batches.empty()) {
     out << "batches:";
     for (const std::string& b : batches) out << " " << b;
