@@ -341,7 +341,8 @@ void ReadRules(Reader& r, const toml::table& root, Rules& rules) {
   }
 
   const toml::table* kpi = r.Table(root, "kpi");
-  r.KnownKeys(*kpi, "kpi", {"accuracy_failure_reasons", "currency"});
+  r.KnownKeys(*kpi, "kpi", {"accuracy_failure_reasons", "currency", "default_promise_days"});
+  r.Int(*kpi, "kpi", "default_promise_days", rules.default_promise_days, 0, 365);
   std::vector<std::string> reasons(rules.accuracy_failure_reasons.begin(),
                                    rules.accuracy_failure_reasons.end());
   r.StringList(*kpi, "kpi", "accuracy_failure_reasons", reasons);

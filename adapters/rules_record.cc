@@ -70,6 +70,7 @@ std::string EncodeRules(const Rules& rules) {
   j["max_past_skew_ms"] = rules.max_past_skew.count();
   j["earliest_ts_ms"] = ToEpochMs(rules.earliest_ts);
   j["kpi_currency"] = rules.kpi_currency;
+  j["default_promise_days"] = rules.default_promise_days;
   j["limits"] = EncodeLimits(rules.limits);
   j["targets"] = EncodeTargets(rules.targets);
   j["shop_timezone"] = rules.shop_timezone;
@@ -92,6 +93,7 @@ Result<Rules> DecodeRules(std::string_view text) {
     if (auto it = j.find("earliest_ts_ms"); it != j.end())
       r.earliest_ts = FromEpochMs(it->get<std::int64_t>());
     Take(j, "kpi_currency", r.kpi_currency);
+    Take(j, "default_promise_days", r.default_promise_days);
     if (auto it = j.find("limits"); it != j.end()) {
       const json& l = *it;
       Take(l, "max_payload_bytes", r.limits.max_payload_bytes);

@@ -161,6 +161,10 @@ Status SqliteStore::VisitOrdersForKpi(const Window& window,
                                       const std::function<void(const OrderSummary&)>& visit) {
   return reader_->VisitOrdersForKpi(window, visit);
 }
+Status SqliteStore::VisitShippedTimelines(
+    const Window& shipped, const std::function<void(std::vector<StageEvent>)>& visit) {
+  return reader_->VisitShippedTimelines(shipped, visit);
+}
 Result<MaterialTotals> SqliteStore::MaterialInWindow(const Window& window) {
   return reader_->MaterialInWindow(window);
 }

@@ -34,15 +34,33 @@ std::vector<Alert> StuckOrders(const std::vector<OrderSummary>& open, TimePoint 
                                const AlertRules& rules) {
   std::vector<Alert> out;
   for (const OrderSummary& o : open) {
-    if (!o.confirmed_at || o.shipped_at) continue;
-    const double hours =
-        std::chrono::duration<double, std::ratio<3600>>(now - o.current_stage_at).count();
-    const double limit = MaxStageHours(rules, o.current_stage);
+    // A held order is waiting on purpose; a cancelled one is not open.
+    if (!o.confirmed_at || o.shipped_at || o.cancelled_at || o.on_hold) continue;
+    // The production stage it is in (a "resumed" or void is not a stage).
+    const std::string& stage = o.production_stage.empty() ? o.current_stage : o.production_stage;
+    const TimePoint entered = o.production_stage_at.value_or(o.current_stage_at);
+    const double hours = std::chrono::duration<double, std::ratio<3600>>(now - entered).count();
+    const double limit = MaxStageHours(rules, stage);
     if (hours > limit)
       out.push_back(Make("stuck", o.order_id,
-                         o.order_id + " in " + o.current_stage + " for " + OneDecimal(hours) +
-                             " h (limit " + OneDecimal(limit) + " h)"));
+                         o.order_id + " in " + stage + " for " + OneDecimal(hours) + " h (limit " +
+                             OneDecimal(limit) + " h)"));
   }
+  return out;
+}
+
+std::vector<Alert> LateOrders(const LateReport& report) {
+  std::vector<Alert> out;
+  for (const LateOrder& o : report.late)
+    out.push_back(Make("late", o.order_id,
+                       o.order_id + " is " + OneDecimal(o.overdue_hours) + " h past its promise (" +
+                           FormatRfc3339(o.promised_at) + "), in " + o.current_stage +
+                           (o.on_hold ? ", on hold" : "")));
+  for (const AtRiskOrder& o : report.at_risk)
+    out.push_back(Make("at_risk", o.order_id,
+                       o.order_id + " in " + o.current_stage + " is expected to ship " +
+                           FormatRfc3339(o.expected_ship_at) + ", " + OneDecimal(-o.margin_hours) +
+                           " h after its promise (" + FormatRfc3339(o.promised_at) + ")"));
   return out;
 }
 

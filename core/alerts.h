@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "core/due_dates.h"
 #include "core/kpi.h"
 #include "core/order_summary.h"
 #include "core/shop_time.h"
@@ -49,10 +50,15 @@ struct AlertRules {
 
 double MaxStageHours(const AlertRules& rules, const std::string& stage);
 
-// stuck/<order>: open orders (not shipped) in their current stage longer
-// than its limit. Orders without a confirmation are not tracked.
+// stuck/<order>: open orders (not shipped, not cancelled, not on hold) in
+// their current production stage longer than its limit. Orders without a
+// confirmation are not tracked.
 std::vector<Alert> StuckOrders(const std::vector<OrderSummary>& open, TimePoint now,
                                const AlertRules& rules);
+
+// late/<order>: open orders past their promise (held ones too);
+// at_risk/<order>: open orders expected to ship after it (core/due_dates.h).
+std::vector<Alert> LateOrders(const LateReport& report);
 
 // kpi/<kpi>, kpi/<material>.<kpi>: KPIs below or above their band over
 // the rolling window (report.targets).

@@ -46,6 +46,7 @@ struct EventFields {
   std::optional<std::string> product;
   std::optional<bool> personalized;
   std::optional<RawTime> promised_at;
+  std::optional<std::string> voids;  // a "void" event's target event_id
   // Batches (a build plate, a casting tree): the batch, and the orders this
   // event adds to it (nullopt: none listed).
   std::optional<std::string> batch_id;

@@ -54,6 +54,8 @@ std::string CanonicalContent(const StageEvent& e, bool with_topic) {
   Put(out, 'p', e.product);
   if (e.personalized) Put(out, 'P', *e.personalized ? "1" : "0");
   PutTime(out, 'D', e.promised_at);
+  // Only when present, so every other event keeps the content it always had.
+  if (!e.voids.empty()) Put(out, 'V', e.voids);
   return out;
 }
 

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "core/corrections.h"
+
 namespace floortrack {
 namespace {
 
@@ -22,8 +24,13 @@ bool IsTerminalStage(const std::string& stage) {
 OrderFlow FlowOfOrder(const std::vector<StageEvent>& timeline, const Rules& rules,
                       TimePoint as_of) {
   OrderFlow flow;
+  // Voided events count nowhere; a cancelled order waits nowhere.
+  const std::set<std::string> voided = VoidedKeys(timeline);
+  bool cancelled = false;
   const StageEvent* stay = nullptr;  // the first event of the current stay
   for (const StageEvent& e : timeline) {
+    if (e.stage == kStageVoid || IsVoided(e, voided)) continue;
+    if (e.stage == kStageCancelled && e.stage_time < as_of) cancelled = true;
     if (e.stage_time >= as_of || !IsProductionStage(e.stage, rules)) continue;
     if (stay && stay->stage == e.stage) continue;  // a repeat scan: same stay
     if (stay && !IsTerminalStage(stay->stage)) {
@@ -32,7 +39,7 @@ OrderFlow FlowOfOrder(const std::vector<StageEvent>& timeline, const Rules& rule
     }
     stay = &e;
   }
-  if (stay && !IsTerminalStage(stay->stage))
+  if (stay && !IsTerminalStage(stay->stage) && !cancelled)
     flow.wip = WipStay{stay->stage, stay->station, stay->stage_time,
                        HoursBetween(stay->stage_time, as_of)};
   return flow;

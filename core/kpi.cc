@@ -8,6 +8,8 @@
 #include <string_view>
 #include <utility>
 
+#include "core/due_dates.h"
+
 namespace floortrack {
 namespace {
 
@@ -108,7 +110,8 @@ double NearestRank(const std::vector<double>& sorted, double p) {
 KpiAccumulator::KpiAccumulator(const Rules& rules, const Window& window)
     : accuracy_failure_reasons_(rules.accuracy_failure_reasons),
       currency_(UpperAscii(rules.kpi_currency)),
-      targets_(rules.targets) {
+      targets_(rules.targets),
+      default_promise_days_(rules.default_promise_days) {
   report_.window = window;
 }
 
@@ -117,14 +120,20 @@ void KpiAccumulator::Add(const OrderSummary& order) {
   const bool confirmed_in_window = order.confirmed_at && window.Contains(*order.confirmed_at);
   const bool shipped_in_window = order.shipped_at && window.Contains(*order.shipped_at);
 
+  const bool cancelled = order.cancelled_at && window.Before(*order.cancelled_at);
   if (order.confirmed_at && window.Before(*order.confirmed_at) &&
-      (!order.shipped_at || !window.Before(*order.shipped_at))) {
+      (!order.shipped_at || !window.Before(*order.shipped_at)) && !cancelled) {
     ++report_.open;
   }
 
   if (shipped_in_window) {
     ++report_.shipped;
-    if (order.confirmed_at) {
+    if (const auto promise = EffectivePromise(order, default_promise_days_);
+        promise && !cancelled) {
+      ++report_.with_promise;
+      if (*order.shipped_at <= *promise) ++on_time_;
+    }
+    if (order.confirmed_at && !cancelled) {
       const auto ms = (*order.shipped_at - *order.confirmed_at).count();
       turnaround_hours_.push_back(static_cast<double>(ms) / kMillisPerHour);
     }
@@ -202,6 +211,7 @@ KpiReport KpiAccumulator::Finish(const MaterialTotals& material) {
   }
   report.order_accuracy_pct = Percent(accurate_, report.shipped);
   report.first_pass_yield_pct = Percent(first_pass_, report.shipped);
+  report.on_time_pct = Percent(on_time_, report.with_promise);
 
   report.personalization_pct = Percent(personalized_, report.confirmed);
 

@@ -17,7 +17,13 @@
 //   personalization_pct over orders confirmed in the window;
 //   repeat_customer_pct: customers (with a customer_id) with >= 2 orders
 //   confirmed in the window, over customers with >= 1.
-// - open: confirmed before until and not shipped before until.
+// - open: confirmed before until and not shipped before until, and not
+//   cancelled before until (core/corrections.h).
+// - cancelled orders (cancelled before until) count in no turnaround and
+//   no on_time_pct.
+// - on_time_pct: orders first shipped in the window that carry a promise
+//   (core/due_dates.h EffectivePromise), not cancelled: the share shipped
+//   at or before it.
 // - money: aov and material_cost_pct never mix currencies. An order takes
 //   part in them when it counts for aov (confirmed in the window, with a
 //   value) or for material_cost_pct (shipped in the window). Currency codes
@@ -102,6 +108,8 @@ struct KpiReport {
   std::optional<double> aov;
   std::optional<double> personalization_pct;
   std::optional<double> repeat_customer_pct;
+  std::optional<double> on_time_pct;
+  std::size_t with_promise = 0;  // on_time_pct's denominator
   // The currency aov and material_cost_pct are in: Rules::kpi_currency, else
   // the one currency the orders use; empty when they use none or several.
   std::string currency;
@@ -152,6 +160,8 @@ class KpiAccumulator {
   std::vector<double> turnaround_hours_;
   std::size_t accurate_ = 0;
   std::size_t first_pass_ = 0;
+  std::size_t on_time_ = 0;
+  int default_promise_days_ = 0;  // Rules::default_promise_days
   // Orders in currency_ or none (every order when currency_ is empty), in
   // the order added, so a one-currency shop's sums are bit for bit those of
   // a plain sum over all orders.

@@ -32,6 +32,7 @@ std::optional<double> ValueOf(const KpiReport& r, const std::string& kpi) {
   if (kpi == "repeat_customer_pct") return r.repeat_customer_pct;
   if (kpi == "aov") return r.aov;
   if (kpi == "personalization_pct") return r.personalization_pct;
+  if (kpi == "on_time_pct") return r.on_time_pct;
   return std::nullopt;
 }
 

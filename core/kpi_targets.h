@@ -39,7 +39,7 @@ TargetStatus Judge(const KpiBand& band, std::optional<double> value);
 inline constexpr const char* kTargetKpis[] = {"turnaround_hours",     "order_accuracy_pct",
                                               "first_pass_yield_pct", "material_cost_pct",
                                               "repeat_customer_pct",  "aov",
-                                              "personalization_pct"};
+                                              "personalization_pct",  "on_time_pct"};
 
 struct KpiTargets {
   // By KPI name (kTargetKpis); first_pass_yield_pct has no default band.
@@ -50,6 +50,7 @@ struct KpiTargets {
       {"repeat_customer_pct", {20.0, std::nullopt}},
       {"aov", {70.0, 120.0}},
       {"personalization_pct", {25.0, 40.0}},
+      {"on_time_pct", {95.0, std::nullopt}},
   };
   // Per material type that is not a metal: its yield_pct
   // (`[targets] material_yield_pct`).

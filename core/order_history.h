@@ -9,6 +9,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "core/batch.h"
@@ -21,7 +22,7 @@
 namespace floortrack {
 
 struct OrderFilter {
-  bool open_only = false;          // not yet shipped
+  bool open_only = false;          // not yet shipped, not cancelled
   std::optional<TimePoint> since;  // last activity (stage time) at or after
   std::size_t limit = 0;           // 0 = no limit
 };
@@ -69,6 +70,22 @@ class OrderHistory {
   // with neither bound, of every order.
   virtual Status VisitOrders(const Window& window,
                              const std::function<void(const OrderSummary&)>& visit);
+  // Calls `visit` with the stored events (any order, voids included) of
+  // each order first shipped in `shipped`; stops at the first storage
+  // error. The default asks ListOrders and OrderEvents; stores may do it in
+  // one query.
+  virtual Status VisitShippedTimelines(const Window& shipped,
+                                       const std::function<void(std::vector<StageEvent>)>& visit) {
+    auto orders = ListOrders(OrderFilter{});
+    if (!orders) return orders.error();
+    for (const OrderSummary& o : orders.value()) {
+      if (!o.shipped_at || !shipped.Contains(*o.shipped_at)) continue;
+      auto events = OrderEvents(o.order_id);
+      if (!events) return events.error();
+      visit(std::move(events).value());
+    }
+    return Ok{};
+  }
 };
 
 inline Status OrderHistory::VisitTimelinesForFlow(

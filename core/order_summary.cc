@@ -5,6 +5,8 @@
 #include <cstddef>
 #include <utility>
 
+#include "core/corrections.h"
+
 namespace floortrack {
 namespace {
 
@@ -27,10 +29,21 @@ void Absorb(OrderSummary& summary, const StageEvent& e) {
     if (summary.customer_id.empty() && !e.customer_id.empty()) summary.customer_id = e.customer_id;
     if (summary.product.empty() && !e.product.empty()) summary.product = e.product;
     if (!summary.personalized && e.personalized) summary.personalized = e.personalized;
+    if (!summary.promised_at && e.promised_at) summary.promised_at = e.promised_at;
   } else if (e.stage == kStageShipped) {
     if (!summary.shipped_at) summary.shipped_at = e.stage_time;
   } else if (e.stage == kStageReturned) {
     summary.return_reasons.push_back(e.reason);
+  } else if (e.stage == kStageCancelled) {
+    if (!summary.cancelled_at) summary.cancelled_at = e.stage_time;
+  } else if (e.stage == kStageOnHold) {
+    summary.on_hold = true;
+  } else if (e.stage == kStageResumed) {
+    summary.on_hold = false;
+  }
+  if (!IsControlStage(e.stage) && e.stage != summary.production_stage) {
+    summary.production_stage = e.stage;
+    summary.production_stage_at = e.stage_time;
   }
   if (e.material) {
     summary.material_used_g += e.material->used_g;
@@ -70,9 +83,18 @@ OrderSummary SummarizeOrder(std::vector<StageEvent> events, const Rules& rules) 
 
   summary.order_id = events.front().order_id;
   summary.event_count = static_cast<int>(events.size());
+  summary.last_received_at = events.front().received_at;
+  for (const StageEvent& e : events) {
+    summary.last_received_at = std::max(summary.last_received_at, e.received_at);
+    if (e.stage == kStageVoid) ++summary.void_events;
+  }
+  // Everything else from the events that count. Nothing counts when every
+  // event is voided: no stage, the last stored event's time.
+  summary.current_stage_at = events.back().stage_time;
+  events = EffectiveEvents(std::move(events));
+  if (events.empty()) return summary;
   summary.current_stage = events.back().stage;
   summary.current_stage_at = events.back().stage_time;
-  summary.last_received_at = events.front().received_at;
 
   for (const StageEvent& e : events) Absorb(summary, e);
 
@@ -90,7 +112,8 @@ OrderSummary SummarizeOrder(std::vector<StageEvent> events, const Rules& rules) 
 
 bool AppendToSummary(OrderSummary& summary, const StageEvent& e) {
   if (summary.event_count <= 0 || e.order_id != summary.order_id ||
-      e.stage_time <= summary.current_stage_at) {
+      e.stage_time <= summary.current_stage_at || summary.void_events > 0 ||
+      IsControlStage(e.stage) || summary.current_stage.empty()) {
     return false;
   }
   // Mirrors SummarizeOrder's loop body for one more event at the end.

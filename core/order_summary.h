@@ -31,6 +31,18 @@ struct OrderSummary {
   std::string customer_id;
   std::string product;
   std::optional<bool> personalized;
+  std::optional<TimePoint> promised_at;  // the promise the customer was given
+
+  // Corrections (core/corrections.h). Voided events and voids are left out
+  // of every field above and below except event_count (all stored events).
+  std::optional<TimePoint> cancelled_at;  // first "cancelled" stage time
+  bool on_hold = false;                   // the last on_hold/resumed is on_hold
+  int void_events = 0;                    // "void" events stored for the order
+  // The last production (non-control) stage on the timeline and when the
+  // order entered it: the first event of the last run of that stage
+  // (a rework loop back into it enters it again). "" when none.
+  std::string production_stage;
+  std::optional<TimePoint> production_stage_at;
 
   double material_used_g = 0;
   double material_scrap_g = 0;
@@ -47,6 +59,7 @@ struct OrderSummary {
 void SortTimeline(std::vector<StageEvent>& events, const Rules& rules);
 
 // Summarizes one order's events (any order; all must share order_id).
+// Void events and the events they void are left out (core/corrections.h).
 // Precondition: !events.empty().
 OrderSummary SummarizeOrder(std::vector<StageEvent> events, const Rules& rules);
 
@@ -58,7 +71,8 @@ OrderSummary SummarizeOrder(std::vector<StageEvent> events, const Rules& rules);
 // event) and returns true; the result is identical (material sums add in the
 // same order). Returns false and leaves `summary` untouched otherwise (equal
 // or earlier stage time: the order's place depends on stage order and receive
-// time, so the caller recomputes from all events).
+// time, so the caller recomputes from all events). Also false for control
+// events and for an order with voids: those are recomputed too.
 bool AppendToSummary(OrderSummary& summary, const StageEvent& event);
 
 }  // namespace floortrack

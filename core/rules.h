@@ -52,6 +52,10 @@ struct Rules {
   // Empty: whatever single currency the orders use; with several, the money
   // KPIs are given per currency (docs/kpi.md).
   std::string kpi_currency;
+  // [kpi] default_promise_days: an order confirmed without a promised_at is
+  // promised confirmed_at + this many days (on_time_pct, late, at risk);
+  // 0 = no default (such orders carry no promise). 0 to 365.
+  int default_promise_days = 0;
 
   // Device timestamps that cannot be right are not trusted: the receive time
   // is used instead, the device's ts is kept and the event is flagged. A ts

@@ -65,6 +65,10 @@ struct StageEvent {
   std::optional<bool> personalized;
   std::optional<TimePoint> promised_at;
 
+  // On a "void" event: the event_id of the event of this order it voids
+  // (core/corrections.h); empty otherwise.
+  std::string voids;
+
   // Batches. batch_id: the batch this event belongs to. batch_orders: the
   // orders it adds to the batch. An event with a batch_id and no order_id
   // applies to the batch: the store records it for each member order (the

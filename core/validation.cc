@@ -2,6 +2,8 @@
 
 #include <cmath>
 
+#include "core/corrections.h"
+
 namespace floortrack {
 namespace {
 
@@ -70,6 +72,23 @@ Status CheckBatch(const EventFields& f, const Rules& rules) {
   return Ok{};
 }
 
+// Control events (core/corrections.h) concern one order; a void names the
+// event it voids, and only a void has `voids`.
+Status CheckControl(const EventFields& f, const Rules& rules) {
+  if (!IsControlStage(*f.stage)) {
+    if (f.voids) return Invalid("field 'voids' is only for stage \"void\"");
+    return Ok{};
+  }
+  if (!f.order_id) return Invalid("stage '" + *f.stage + "' needs an 'order_id'");
+  if (f.material) return Invalid("stage '" + *f.stage + "' cannot carry 'material'");
+  if (*f.stage != kStageVoid) return Ok{};
+  if (!f.voids) return Invalid("field 'voids' is missing (the event_id a void voids)");
+  if (f.voids->empty() || f.voids->size() > rules.limits.max_event_id_bytes)
+    return Invalid("field 'voids' must be 1-128 characters");
+  if (f.event_id && *f.event_id == *f.voids) return Invalid("a void cannot void itself");
+  return Ok{};
+}
+
 Status CheckIdentity(const EventFields& f, const Rules& rules) {
   if (auto batch = CheckBatch(f, rules); !batch) return batch;
   if (!f.order_id && !f.batch_id) return Invalid("field 'order_id' is missing");
@@ -78,8 +97,9 @@ Status CheckIdentity(const EventFields& f, const Rules& rules) {
   if (f.order_id && f.orders)
     return Invalid("field 'orders' and field 'order_id' exclude each other");
   if (!f.stage) return Invalid("field 'stage' is missing");
-  if (rules.StageIndex(*f.stage) < 0)
+  if (rules.StageIndex(*f.stage) < 0 && !IsControlStage(*f.stage))
     return Invalid("field 'stage' is not a known stage: '" + *f.stage + "'");
+  if (auto control = CheckControl(f, rules); !control) return control;
   if (f.event_id && (f.event_id->empty() || f.event_id->size() > rules.limits.max_event_id_bytes))
     return Invalid("field 'event_id' must be 1-128 characters");
   if (f.result && *f.result != "pass" && *f.result != "fail")
@@ -148,6 +168,7 @@ Result<StageEvent> Validate(EventFields f, const MessageContext& message, const 
   e.customer_id = f.customer_id.value_or("");
   e.product = f.product.value_or("");
   e.personalized = f.personalized;
+  e.voids = f.voids.value_or("");
   return e;
 }
 

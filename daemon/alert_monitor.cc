@@ -58,6 +58,9 @@ AlertMonitor::Inputs AlertMonitor::ReadOnlyDatabase(std::string path) {
     auto kpis = cli::KpiReportOf(**store, in.rules, Window{now - Millis(window_ms), std::nullopt});
     if (!kpis) return fail(kpis.error());
     in.kpis = std::move(kpis).value();
+    auto late = cli::LateReportOf(**store, in.rules, now);
+    if (!late) return fail(late.error());
+    in.late = std::move(late).value();
     return in;
   };
 }
@@ -192,6 +195,10 @@ void AlertMonitor::Evaluate() {
   }
   const AlertInputs& in = inputs.value();
   std::vector<Alert> holding = StuckOrders(in.open, now, rules);
+  if (in.late) {
+    auto late = LateOrders(*in.late);
+    holding.insert(holding.end(), late.begin(), late.end());
+  }
   if (in.kpis) {
     auto kpi = KpisOffTarget(*in.kpis, rules);
     holding.insert(holding.end(), kpi.begin(), kpi.end());

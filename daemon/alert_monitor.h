@@ -53,6 +53,7 @@ struct AlertInputs {
   Rules rules;                     // as recorded (targets, time zone, working hours)
   std::vector<OrderSummary> open;  // open orders
   std::optional<KpiReport> kpis;   // over the rolling window
+  std::optional<LateReport> late;  // late and at-risk orders now
 };
 
 class AlertMonitor {

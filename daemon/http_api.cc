@@ -356,6 +356,8 @@ void HttpApi::Route() {
                Guarded([this](const httplib::Request& request, httplib::Response& response) {
                  Flow(request, response);
                }));
+  server_->Get("/api/v1/late", Guarded([this](const httplib::Request&,
+                                              httplib::Response& response) { Late(response); }));
   // The dashboard: only the allow-list in dashboard_files_ is ever served.
   server_->Get(R"(/|/index\.html|/assets/[A-Za-z0-9._-]+)",
                Guarded([this](const httplib::Request& request, httplib::Response& response) {
@@ -430,6 +432,18 @@ void HttpApi::Flow(const httplib::Request& request, httplib::Response& response)
     if (!recorded) return recorded.error();
     const Rules rules = recorded.value().value_or(Rules{});
     return cli::FlowReportJson(store, rules, window, now, by == "station");
+  });
+  if (!report) return Unavailable(response, report.error());
+  Reply(response, 200, report.value());
+}
+
+// Exactly `floortrack late --json`: the same LateReportJson.
+void HttpApi::Late(httplib::Response& response) {
+  const TimePoint now = SystemClock().Now();
+  auto report = WithStore([&](SqliteStore& store) -> Result<json> {
+    auto recorded = store.RecordedRules();
+    if (!recorded) return recorded.error();
+    return cli::LateReportJson(store, recorded.value().value_or(Rules{}), now);
   });
   if (!report) return Unavailable(response, report.error());
   Reply(response, 200, report.value());

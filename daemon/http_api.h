@@ -99,6 +99,7 @@ class HttpApi {
   void KpiDaily(const httplib::Request& request, httplib::Response& response);
   void Flow(const httplib::Request& request, httplib::Response& response);
   void Alerts(httplib::Response& response);
+  void Late(httplib::Response& response);  // GET /api/v1/late
   void Dashboard(const httplib::Request& request, httplib::Response& response);
   // Runs `query` on the read-only connection under store_mutex_.
   template <class Query>

@@ -113,7 +113,7 @@ std::string MetricsText(const DaemonMetrics& d, const MetricsKpis& kpis) {
       .ObserveMultiple(increments, d.commit_sum_seconds);
 
   if (kpis.all_time)
-    gauge("floortrack_orders_open", "Orders confirmed and not yet shipped.")
+    gauge("floortrack_orders_open", "Orders confirmed, not yet shipped and not cancelled.")
         .Add({})
         .Set(static_cast<double>(kpis.all_time->open));
   if (kpis.all_time || kpis.last_30d) {

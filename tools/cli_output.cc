@@ -1,7 +1,10 @@
 #include "tools/cli_output.h"
 
 #include <cstdio>
+#include <set>
 #include <sstream>
+
+#include "core/corrections.h"
 
 namespace floortrack::cli {
 namespace {
@@ -129,6 +132,8 @@ json KpiJson(const KpiReport& r) {
       {"aov", OptionalNumber(r.aov)},
       {"personalization_pct", OptionalNumber(r.personalization_pct)},
       {"repeat_customer_pct", OptionalNumber(r.repeat_customer_pct)},
+      {"on_time_pct", OptionalNumber(r.on_time_pct)},
+      {"orders_with_promise", r.with_promise},
       {"orders_excluded_currency", r.orders_excluded_currency},
   };
   j["material_loss_pct"] = OptionalNumber(r.material_loss_pct);
@@ -185,7 +190,9 @@ std::string KpiTable(const KpiReport& r) {
       << "first-pass yield     " << Fixed(r.first_pass_yield_pct, " %") << "\n"
       << "average order value  " << Fixed(r.aov) << "\n"
       << "personalized         " << Fixed(r.personalization_pct, " %") << "\n"
-      << "repeat customers     " << Fixed(r.repeat_customer_pct, " %") << "\n";
+      << "repeat customers     " << Fixed(r.repeat_customer_pct, " %") << "\n"
+      << "on time              " << Fixed(r.on_time_pct, " %") << " of " << r.with_promise
+      << " shipped with a promise\n";
   if (!r.money_by_currency.empty()) {
     out << "several currencies: average order value and material cost per currency\n";
     for (const auto& [code, m] : r.money_by_currency)
@@ -208,6 +215,7 @@ std::string KpiTable(const KpiReport& r) {
 
 json StatusJson(const OrderSummary& o, const std::vector<StageEvent>& timeline, TimePoint now,
                 const std::vector<std::string>& batches) {
+  const std::set<std::string> voided = VoidedKeys(timeline);
   json events = json::array();
   for (const StageEvent& e : timeline) {
     json j{{"stage", e.stage},
@@ -228,6 +236,8 @@ json StatusJson(const OrderSummary& o, const std::vector<StageEvent>& timeline, 
                        {"scrap_g", e.material->scrap_g},
                        {"recovered_g", e.material->recovered_g}};
     if (!e.batch_id.empty()) j["batch_id"] = e.batch_id;
+    if (!e.voids.empty()) j["voids"] = e.voids;
+    if (IsVoided(e, voided)) j["voided"] = true;
     events.push_back(std::move(j));
   }
   auto [label, hours] = Duration(o, now);
@@ -238,6 +248,9 @@ json StatusJson(const OrderSummary& o, const std::vector<StageEvent>& timeline, 
               {"shipped_at", OptionalTime(o.shipped_at)},
               {label, hours},
               {"value", OptionalNumber(o.value)},
+              {"promised_at", OptionalTime(o.promised_at)},
+              {"cancelled_at", OptionalTime(o.cancelled_at)},
+              {"on_hold", o.on_hold},
               {"batches", batches},
               {"timeline", std::move(events)}};
 }
@@ -249,6 +262,10 @@ std::string StatusTable(const OrderSummary& o, const std::vector<StageEvent>& ti
   out << "order " << o.order_id << (o.confirmed_at ? "" : " (unconfirmed)") << "\n"
       << "current stage: " << o.current_stage << "\n"
       << (o.shipped_at ? "turnaround: " : "age: ") << Fixed(hours, " h") << "\n";
+  if (o.promised_at) out << "promised: " << FormatRfc3339(*o.promised_at) << "\n";
+  if (o.cancelled_at) out << "cancelled: " << FormatRfc3339(*o.cancelled_at) << "\n";
+  if (o.on_hold) out << "on hold\n";
+  if (o.void_events > 0) out << "void events: " << o.void_events << "\n";
   if (!batches.empty()) {
     out << "batches:";
     for (const std::string& b : batches) out << " " << b;
@@ -259,8 +276,11 @@ std::string StatusTable(const OrderSummary& o, const std::vector<StageEvent>& ti
   std::snprintf(line, sizeof line, "%-14s %-24s %-24s %-16s %s\n", "STAGE", "STAGE TIME",
                 "RECEIVED", "STATION", "RESULT");
   out << line;
+  const std::set<std::string> voided = VoidedKeys(timeline);
   for (const StageEvent& e : timeline) {
     std::string result = ToString(e.result);
+    if (!e.voids.empty()) result += "voids " + e.voids;
+    if (IsVoided(e, voided)) result += result.empty() ? "[voided]" : " [voided]";
     if (!e.defect.empty()) result += " (" + e.defect + ")";
     if (!e.reason.empty()) result += " reason: " + e.reason;
     if (IsFlagged(e.time_source)) {

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "core/batch.h"
+#include "core/due_dates.h"
 #include "core/kpi.h"
 #include "core/order_history.h"
 #include "core/order_summary.h"
@@ -33,6 +34,15 @@ Result<KpiReport> KpiReportOf(OrderHistory& history, const Rules& rules, const W
 Result<nlohmann::json> KpiReportJson(OrderHistory& history, const Rules& rules,
                                      const Window& window);
 std::string KpiTable(const KpiReport& report);
+
+// Open orders past their promise and at risk of missing it, as of `now`
+// (core/due_dates.h): the open orders and the expected remaining time per
+// stage from the orders first shipped in the 30 days before `now`.
+Result<LateReport> LateReportOf(OrderHistory& history, const Rules& rules, TimePoint now);
+// What `floortrack late --json` prints and GET /api/v1/late serves.
+nlohmann::json LateJson(const LateReport& report);
+Result<nlohmann::json> LateReportJson(OrderHistory& history, const Rules& rules, TimePoint now);
+std::string LateTable(const LateReport& report);
 
 // `batches`: the batches the order was in (a build plate, a casting tree).
 nlohmann::json StatusJson(const OrderSummary& order, const std::vector<StageEvent>& timeline,

@@ -116,6 +116,8 @@ order=$(summary order)
 echo; echo "== floortrack status $order =="
 echo "(bench scans carry no time: they are timed when floortrackd received them, after the simulated day)"
 ft status "$order"
+echo; echo "== floortrack late =="
+ft late
 echo; echo "== floortrack rejects --limit 5 =="
 ft rejects --limit 5
 echo; echo "== floortrack flow (stage dwell, work in progress, bottleneck) =="

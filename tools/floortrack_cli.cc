@@ -209,6 +209,16 @@ int RunAlerts(SqliteStore& store, const Options& o) {
   return kExitOk;
 }
 
+int RunLate(OrderHistory& h, const Rules& rules, const Options& o, TimePoint now) {
+  auto report = LateReportOf(h, rules, now);
+  if (!report) return Fail(report.error().message);
+  if (o.json)
+    Print(LateJson(report.value()));
+  else
+    std::cout << LateTable(report.value());
+  return kExitOk;
+}
+
 void AddJson(CLI::App* cmd, Options& o) {
   cmd->add_flag("--json", o.json, "print JSON for scripts");
 }
@@ -255,6 +265,8 @@ int Main(int argc, char** argv) {
   exporter->add_option("--since", o.since, "start of the window, as for kpi");
   exporter->add_option("--until", o.until, "end (exclusive), same forms");
   exporter->add_option("--csv", o.csv_path, "write to FILE (replaced whole) instead of stdout");
+  auto* late = app.add_subcommand("late", "print open orders past their promise and at risk");
+  AddJson(late, o);
   app.set_version_flag("--version", std::string("floortrack ") + FLOORTRACK_VERSION);
   try {
     app.parse(argc, argv);
@@ -282,6 +294,7 @@ int Main(int argc, char** argv) {
   if (flow->parsed()) return RunFlow(history, rules, o, now);
   if (alerts->parsed()) return RunAlerts(*store.value(), o);
   if (exporter->parsed()) return RunExport(history, rules, o, now);
+  if (late->parsed()) return RunLate(history, rules, o, now);
   return RunRejects(history, o);
 }
 

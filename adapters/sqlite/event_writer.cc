@@ -17,19 +17,21 @@ constexpr std::size_t kRebuildBatch = 5000;  // orders per transaction when rebu
 constexpr const char* kInsertEventSql =
     "INSERT INTO events(" FT_EVENT_COLUMNS ", raw) VALUES "
     "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, "
-    "?21, ?22, ?23, ?24, ?25, ?26) ON CONFLICT(event_key) DO NOTHING";
+    "?21, ?22, ?23, ?24, ?25, ?26, ?27) ON CONFLICT(event_key) DO NOTHING";
 constexpr const char* kOrderEventsSql =
     "SELECT " FT_EVENT_COLUMNS " FROM events WHERE order_id = ?1 ORDER BY stage_ms, seq";
 constexpr const char* kFindOrderSql = "SELECT " FT_ORDER_COLUMNS " FROM orders WHERE order_id = ?1";
 constexpr const char* kUpsertOrderSql =
     "INSERT INTO orders(" FT_ORDER_COLUMNS ") VALUES "
-    "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17) "
+    "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, "
+    "?21, ?22, ?23) "
     "ON CONFLICT(order_id) DO UPDATE SET (" FT_ORDER_COLUMNS ") = (excluded.order_id, "
     "excluded.confirmed_ms, excluded.shipped_ms, excluded.current_stage, "
     "excluded.current_stage_ms, excluded.last_received_ms, excluded.event_count, excluded.value, "
     "excluded.currency, excluded.customer_id, excluded.product, excluded.personalized, "
     "excluded.used_g, excluded.scrap_g, excluded.material_cost, excluded.failed_before_ship, "
-    "excluded.return_reasons)";
+    "excluded.return_reasons, excluded.promised_ms, excluded.cancelled_ms, excluded.on_hold, "
+    "excluded.void_events, excluded.production_stage, excluded.production_stage_ms)";
 // The update when confirmed_ms and shipped_ms stay as they were: those two
 // columns are left out of SET, so SQLite leaves orders_by_confirmed and
 // orders_by_shipped alone (two fewer B-tree pages written, and fsynced, per
@@ -39,7 +41,8 @@ constexpr const char* kUpdateOrderSql =
     "UPDATE orders SET current_stage = ?4, current_stage_ms = ?5, last_received_ms = ?6, "
     "event_count = ?7, value = ?8, currency = ?9, customer_id = ?10, product = ?11, "
     "personalized = ?12, used_g = ?13, scrap_g = ?14, material_cost = ?15, "
-    "failed_before_ship = ?16, return_reasons = ?17 "
+    "failed_before_ship = ?16, return_reasons = ?17, promised_ms = ?18, cancelled_ms = ?19, "
+    "on_hold = ?20, void_events = ?21, production_stage = ?22, production_stage_ms = ?23 "
     "WHERE order_id = ?1 AND confirmed_ms IS ?2 AND shipped_ms IS ?3";
 constexpr const char* kInsertRejectSql =
     "INSERT INTO rejects(" FT_REJECT_COLUMNS ") VALUES (?1, ?2, ?3, ?4, ?5)";

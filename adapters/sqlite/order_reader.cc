@@ -44,9 +44,10 @@ constexpr const char* kListOrdersSql =
     "SELECT " FT_ORDER_COLUMNS " FROM orders WHERE current_stage_ms >= ?1 "
     "ORDER BY current_stage_ms DESC, order_id LIMIT ?2";
 // The open ones: orders_by_shipped finds them (shipped_ms IS NULL) without
-// walking every order.
+// walking every order; cancelled ones are not open.
 constexpr const char* kListOpenOrdersSql =
-    "SELECT " FT_ORDER_COLUMNS " FROM orders WHERE shipped_ms IS NULL AND current_stage_ms >= ?1 "
+    "SELECT " FT_ORDER_COLUMNS " FROM orders WHERE shipped_ms IS NULL AND cancelled_ms IS NULL "
+    "AND current_stage_ms >= ?1 "
     "ORDER BY current_stage_ms DESC, order_id LIMIT ?2";
 constexpr const char* kRecentRejectsSql =
     "SELECT " FT_REJECT_COLUMNS " FROM rejects ORDER BY id DESC LIMIT ?1";
@@ -58,6 +59,23 @@ constexpr const char* kBatchMembersSql =
 constexpr const char* kBatchEventsSql =
     "SELECT stage, stage_ms, station, result, material_type, used_g, scrap_g, recovered_g, orders "
     "FROM batch_events WHERE batch_id = ?1 ORDER BY stage_ms, event_key";
+// ?1 = since, ?2 = until: the events of the orders first shipped in [since, until).
+constexpr const char* kShippedEventsSql =
+    "SELECT " FT_EVENT_COLUMNS " FROM events WHERE order_id IN "
+    "(SELECT order_id FROM orders WHERE shipped_ms >= ?1 AND shipped_ms < ?2) "
+    "ORDER BY order_id, stage_ms, seq";
+// Whether any void was ever stored (the partial index events_voids).
+constexpr const char* kAnyVoidSql = "SELECT EXISTS(SELECT 1 FROM events WHERE voids IS NOT NULL)";
+// kMaterialSql without the events a void of the same order names (directly,
+// or as a batch event's per-order key "<id>/<order>"). Slower (no longer
+// index-only), so used only once a void exists.
+constexpr const char* kMaterialUnvoidedSql =
+    "SELECT material_type, SUM(used_g), SUM(scrap_g), COALESCE(SUM(recovered_g), 0), "
+    "SUM(material_cost) FROM events e "
+    "WHERE used_g IS NOT NULL AND stage_ms >= ?1 AND stage_ms < ?2 AND NOT EXISTS "
+    "(SELECT 1 FROM events v WHERE v.order_id = e.order_id AND v.voids IS NOT NULL AND "
+    "e.stage <> 'void' AND (v.voids = e.event_key OR v.voids || '/' || v.order_id = e.event_key)) "
+    "GROUP BY material_type";
 constexpr const char* kBatchesOfOrderSql =
     "SELECT batch_id FROM batch_members WHERE order_id = ?1 ORDER BY batch_id";
 
@@ -80,6 +98,8 @@ Result<std::unique_ptr<OrderReader>> OrderReader::Create(Database& db, Rules rul
       {&r->recent_rejects_, kRecentRejectsSql},   {&r->reject_total_, kRejectTotalSql},
       {&r->event_count_, kEventCountSql},         {&r->batch_members_, kBatchMembersSql},
       {&r->batch_events_, kBatchEventsSql},       {&r->batches_of_order_, kBatchesOfOrderSql},
+      {&r->shipped_events_, kShippedEventsSql},   {&r->any_void_, kAnyVoidSql},
+      {&r->material_unvoided_, kMaterialUnvoidedSql},
   };
   for (const auto& [slot, sql] : all) {
     if (auto s = db.Prepare(sql, *slot); !s) return s.error();
@@ -142,7 +162,9 @@ Status OrderReader::VisitOrdersForKpi(const Window& window,
 
 Result<MaterialTotals> OrderReader::MaterialInWindow(const Window& window) {
   return NoThrow([&]() -> Result<MaterialTotals> {
-    Statement q(material_.get());
+    auto any_void = Count(any_void_.get(), "looking for voids");
+    if (!any_void) return any_void.error();
+    Statement q(any_void.value() ? material_unvoided_.get() : material_.get());
     q.Int(1, SinceMs(window.since)).Int(2, UntilMs(window.until));
     MaterialTotals totals;
     int rc;
@@ -239,6 +261,24 @@ Result<BatchView> OrderReader::FindBatch(const std::string& batch_id) {
                               static_cast<unsigned>(rules_.StageIndex(b.stage));
                      });
     return view;
+  });
+}
+
+Status OrderReader::VisitShippedTimelines(
+    const Window& shipped, const std::function<void(std::vector<StageEvent>)>& visit) {
+  return NoThrow([&]() -> Status {
+    Statement q(shipped_events_.get());
+    q.Int(1, SinceMs(shipped.since)).Int(2, UntilMs(shipped.until));
+    std::vector<StageEvent> order;
+    int rc;
+    while ((rc = q.Step()) == SQLITE_ROW) {
+      StageEvent e = ReadEvent(q, /*with_raw=*/false);
+      if (!order.empty() && order.front().order_id != e.order_id) visit(std::exchange(order, {}));
+      order.push_back(std::move(e));
+    }
+    if (rc != SQLITE_DONE) return db_.SqlError(rc, "reading shipped orders' events");
+    if (!order.empty()) visit(std::move(order));
+    return Ok{};
   });
 }
 

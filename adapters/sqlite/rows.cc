@@ -14,7 +14,8 @@ void BindEvent(Statement& q, const StageEvent& e) {
   }
   q.Real(17, e.material_cost).RealOrNull(18, e.value).TextOrNull(19, e.currency);
   q.TextOrNull(20, e.customer_id).TextOrNull(21, e.product).BoolOrNull(22, e.personalized);
-  q.TimeOrNull(23, e.promised_at).TextOrNull(24, e.batch_id).Blob(26, e.raw_payload);
+  q.TimeOrNull(23, e.promised_at).TextOrNull(24, e.batch_id).TextOrNull(26, e.voids);
+  q.Blob(27, e.raw_payload);
 }
 
 StageEvent ReadEvent(const Statement& q, bool with_raw) {
@@ -41,6 +42,7 @@ StageEvent ReadEvent(const Statement& q, bool with_raw) {
   e.personalized = q.OptBool(21);
   e.promised_at = q.OptTime(22);
   e.batch_id = q.Text(23);
+  e.voids = q.Text(25);
   if (with_raw) e.raw_payload = q.Blob(kEventRawColumn);
   return e;
 }
@@ -76,7 +78,9 @@ void BindSummary(Statement& q, const OrderSummary& o) {
   q.TextOrNull(9, o.currency).TextOrNull(10, o.customer_id).TextOrNull(11, o.product);
   q.BoolOrNull(12, o.personalized).Real(13, o.material_used_g).Real(14, o.material_scrap_g);
   q.Real(15, o.material_cost).Int(16, o.failed_before_ship ? 1 : 0);
-  q.Text(17, EncodeReasons(o.return_reasons));
+  q.Text(17, EncodeReasons(o.return_reasons)).TimeOrNull(18, o.promised_at);
+  q.TimeOrNull(19, o.cancelled_at).Int(20, o.on_hold ? 1 : 0).Int(21, o.void_events);
+  q.Text(22, o.production_stage).TimeOrNull(23, o.production_stage_at);
 }
 
 std::optional<OrderSummary> ReadSummary(const Statement& q) {
@@ -100,6 +104,12 @@ std::optional<OrderSummary> ReadSummary(const Statement& q) {
   auto reasons = DecodeReasons(q.Text(16));
   if (!reasons) return std::nullopt;
   o.return_reasons = std::move(*reasons);
+  o.promised_at = q.OptTime(17);
+  o.cancelled_at = q.OptTime(18);
+  o.on_hold = q.Int(19) != 0;
+  o.void_events = static_cast<int>(q.Int(20));
+  o.production_stage = q.Text(21);
+  o.production_stage_at = q.OptTime(22);
   return o;
 }
 

@@ -129,6 +129,21 @@ CREATE TABLE device_state(
   updated_ms INTEGER NOT NULL) WITHOUT ROWID;
 )sql";
 
+// Step 5: due dates and corrections (core/corrections.h): the event a void
+// voids, and the summary columns for the promise, cancellation, hold, voids
+// and production stage. The summaries are rebuilt after it (summary logic
+// version 2), which fills the new columns from the events.
+constexpr const char* kSchema5Sql = R"sql(
+ALTER TABLE events ADD COLUMN voids TEXT;
+CREATE INDEX events_voids ON events(order_id, voids) WHERE voids IS NOT NULL;
+ALTER TABLE orders ADD COLUMN promised_ms INTEGER;
+ALTER TABLE orders ADD COLUMN cancelled_ms INTEGER;
+ALTER TABLE orders ADD COLUMN on_hold INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE orders ADD COLUMN void_events INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE orders ADD COLUMN production_stage TEXT NOT NULL DEFAULT '';
+ALTER TABLE orders ADD COLUMN production_stage_ms INTEGER;
+)sql";
+
 struct Step {
   int version;       // the version this step produces
   const char* what;  // for progress and errors
@@ -140,6 +155,7 @@ constexpr Step kSteps[] = {
     {2, "settings table and material index", kSchema2Sql},
     {3, "redelivery tail", kSchema3Sql},
     {4, "batches, recovered metal, device state", kSchema4Sql},
+    {5, "due dates and corrections", kSchema5Sql},
 };
 static_assert(sizeof(kSteps) / sizeof(kSteps[0]) == kStoreSchemaVersion,
               "one migration step per schema version");

@@ -2,13 +2,14 @@
 
 A scenario whose alerts are known in advance, with every rule's limits made
 small enough to see within seconds ([alerts] interval_s = 1):
-1. stuck/S1 (polished 60 h ago, limit 48 h), kpi/aov (500 against 70-120),
-   reject_rate/shop (6 of 11 messages rejected) and silent/printer-1 (no
+1. stuck/S1 (polished 60 h ago, limit 48 h; S3 too, but on hold: not stuck),
+   late/S1 (promised 10 h ago), kpi/aov (500 against 70-120),
+   reject_rate/shop (6 of the first messages rejected, limit 10 %) and silent/printer-1 (no
    event on its topic for 3 working seconds, all week working) fire; each is
    logged at warning level once, published retained on
    floortrack/alerts/<id> as JSON, and listed by `floortrack alerts --json`,
    which /api/v1/alerts equals. A second order in polished 2 h ago, and
-   printer-2, which publishes every 0.5 s, do not fire.
+   printer-2, which publishes every second, do not fire.
 2. The printer speaks: silent/printer-1 resolves (resolve_after_min = 0):
    logged once, its retained message cleared (a fresh subscriber gets none).
 3. A restart resumes the firing alerts from the database: none fires again,
@@ -69,7 +70,7 @@ interval_s = 1
 resolve_after_min = 0
 silent_after_min = 0.05
 min_messages = 5
-max_reject_pct = 30
+max_reject_pct = 10
 [alerts.watch]
 printer-1 = "floor/print/p1/#"
 printer-2 = "floor/print/p2/#"
@@ -89,12 +90,16 @@ def main():
         try:
             d.start()
             broker.publish_lines("floor/orders/event", [
-                ev("s1-c", "S1", "confirmed", 100, value=500),
+                ev("s1-c", "S1", "confirmed", 100, value=500, promised_at=ts(10)),
                 ev("s1-p", "S1", "polished", 60),
                 ev("s2-c", "S2", "confirmed", 5, value=500),
                 ev("s2-p", "S2", "polished", 2),
+                # S3: in polished as long as S1, but on hold: not stuck.
+                ev("s3-c", "S3", "confirmed", 100, value=500),
+                ev("s3-p", "S3", "polished", 60),
+                ev("s3-h", "S3", "on_hold", 59),
             ])
-            # printer-2 keeps publishing (every 0.5 s); printer-1 stays silent.
+            # printer-2 keeps publishing (every second); printer-1 stays silent.
             stop_p2 = threading.Event()
 
             def printer_2():
@@ -102,11 +107,11 @@ def main():
                 while not stop_p2.is_set():
                     broker.publish("floor/print/p2/event", ev(f"p2-{i}", "S2", "polished", 1))
                     i += 1
-                    stop_p2.wait(0.5)
+                    stop_p2.wait(1.0)
             p2 = threading.Thread(target=printer_2, daemon=True)
             p2.start()
             broker.publish_lines("floor/orders/event", ["not json"] * 6)
-            want = ["kpi/aov", "reject_rate/shop", "silent/printer-1", "stuck/S1"]
+            want = ["kpi/aov", "late/S1", "reject_rate/shop", "silent/printer-1", "stuck/S1"]
             got = wait_for(lambda: (ids := firing_ids(d)) == want and ids, 30,
                            f"the alerts {want}; have {firing_ids(d)}")
             checks.eq("1. the alerts that must fire, and no other", got, want)

@@ -9,6 +9,8 @@
 
 #include "adapters/sqlite/schema.h"
 #include "adapters/sqlite_store.h"
+#include "core/due_dates.h"
+#include "core/kpi.h"
 #include "core/summary_rule.h"
 #include "tests/store/store_fixture.h"
 
@@ -17,13 +19,17 @@ namespace {
 
 const std::string kFixture = std::string(FLOORTRACK_FIXTURES) + "/schema1/floortrack.db";
 
-// Every column of every order row, in key order, as text: what "the
-// summaries did not change" means.
+// Every schema-1 column of every order row, in key order, as text: what
+// "the summaries did not change" means (later schemas add columns).
 std::vector<std::string> OrderRows(const std::string& path) {
   RawDb raw(path, SQLITE_OPEN_READONLY);
   sqlite3_stmt* stmt = nullptr;
-  REQUIRE(sqlite3_prepare_v2(raw.get(), "SELECT * FROM orders ORDER BY order_id", -1, &stmt,
-                             nullptr) == SQLITE_OK);
+  REQUIRE(sqlite3_prepare_v2(raw.get(),
+                             "SELECT order_id, confirmed_ms, shipped_ms, current_stage, "
+                             "current_stage_ms, last_received_ms, event_count, value, currency, "
+                             "customer_id, product, personalized, used_g, scrap_g, material_cost, "
+                             "failed_before_ship, return_reasons FROM orders ORDER BY order_id",
+                             -1, &stmt, nullptr) == SQLITE_OK);
   std::vector<std::string> rows;
   while (sqlite3_step(stmt) == SQLITE_ROW) {
     std::string row;
@@ -83,6 +89,18 @@ TEST_CASE("the 0.1.0 database migrates to the current schema keeping every row")
         SummaryVersion(Rules{}));
   CHECK(raw.Int("PRAGMA integrity_check = 1") == 0);  // "ok" reads back as 0
   CHECK(OrderRows(path) == orders_before);
+  // Schema 5's columns, filled by the rebuild from the events: the promise
+  // of the first confirmed event carrying one, the production stage; no
+  // corrections in a 0.1.0 history.
+  CHECK(raw.Int("SELECT COUNT(*) FROM orders o WHERE promised_ms IS NOT (SELECT promised_ms FROM "
+                "events e WHERE e.order_id = o.order_id AND stage = 'confirmed' AND promised_ms "
+                "IS NOT NULL ORDER BY stage_ms, seq LIMIT 1)") == 0);
+  CHECK(raw.Int("SELECT COUNT(*) FROM orders WHERE promised_ms IS NOT NULL") > 0);
+  CHECK(raw.Int("SELECT COUNT(*) FROM orders WHERE production_stage = '' OR "
+                "production_stage_ms IS NULL") == 0);
+  CHECK(raw.Int("SELECT COUNT(*) FROM orders WHERE cancelled_ms IS NOT NULL OR on_hold <> 0 OR "
+                "void_events <> 0") == 0);
+  CHECK(raw.Int("SELECT COUNT(*) FROM events WHERE voids IS NOT NULL") == 0);
 }
 
 TEST_CASE("a second open neither migrates nor rebuilds") {
@@ -178,6 +196,72 @@ TEST_CASE("a rules change that leaves the stage order alone rebuilds nothing") {
   REQUIRE(store.ok());
   CHECK(steps.empty());
   CHECK(store.value()->RecordedRules().value()->material_cost_per_g.at("silver") == 2.0);
+}
+
+}  // namespace
+}  // namespace floortrack
+
+namespace floortrack {
+namespace {
+
+const std::string kSchema4Fixture = std::string(FLOORTRACK_FIXTURES) + "/schema4/floortrack.db";
+
+TimePoint Utc(const char* text) { return *ParseRfc3339(text); }
+
+TEST_CASE("a schema-4 database (the previous release) migrates to 5 and rebuilds its summaries") {
+  TempDir dir;
+  const std::string path = dir.File("ft.db");
+  std::filesystem::copy_file(kSchema4Fixture, path);
+  {
+    RawDb raw(path);
+    REQUIRE(raw.Int("PRAGMA user_version") == 4);
+  }
+  std::vector<StoreProgress> steps;
+  StoreOptions options = Options(path);
+  options.progress = [&](const StoreProgress& p) { steps.push_back(p); };
+  Rules rules;
+  rules.default_promise_days = 3;
+  auto opened = SqliteStore::OpenForWriting(options, rules);
+  REQUIRE_MESSAGE(opened.ok(), (opened.ok() ? "" : opened.error().message));
+  SqliteStore& store = *opened.value();
+  REQUIRE(steps.size() >= 2);
+  CHECK(steps.front().step.find("from schema 4 to 5") != std::string::npos);
+  CHECK(steps.back().step == "rebuilt order summaries");
+  CHECK(steps.back().total == 3);
+  CHECK(store.EventCount().value() == 12);
+
+  // The promise of the first confirmed carrying one (not the second's).
+  const OrderSummary p1 = store.FindOrder("P1").value();
+  REQUIRE(p1.promised_at);
+  CHECK(*p1.promised_at == Utc("2026-10-05T17:00:00Z"));
+  CHECK(p1.production_stage == "shipped");
+  CHECK(p1.failed_before_ship);
+  const OrderSummary p2 = store.FindOrder("P2").value();
+  CHECK_FALSE(p2.promised_at);
+  CHECK(p2.production_stage == "qc");
+  CHECK(*p2.production_stage_at == Utc("2026-10-05T08:00:00Z"));
+  const OrderSummary p3 = store.FindOrder("P3").value();
+  CHECK(*p3.promised_at == Utc("2026-10-06T08:00:00Z"));
+  CHECK(p3.production_stage == "cast");
+
+  // P1 shipped by its promise; P2 late by its default promise (10-02 + 3 d).
+  const KpiReport kpi = ComputeKpis({p1, p2, p3}, {}, rules, Window{});
+  CHECK(kpi.on_time_pct == 100.0);
+  const TimePoint now = Utc("2026-10-05T12:00:00Z");
+  RemainingAccumulator remaining(rules, now);
+  REQUIRE(
+      store.VisitShippedTimelines(Window{now - kRemainingWindow, now},
+                                  [&](std::vector<StageEvent> t) { remaining.Add(std::move(t)); }));
+  auto open = store.ListOrders(OrderFilter{true, std::nullopt, 0});
+  REQUIRE(open.ok());
+  const LateReport late = ComputeLate(open.value(), remaining.Finish(), rules, now);
+  REQUIRE(late.late.size() == 1);
+  CHECK(late.late[0].order_id == "P2");
+  CHECK(late.late[0].promise_is_default);
+  CHECK(late.late[0].overdue_hours == 4);
+  CHECK(late.at_risk.empty());                    // P3 is in cast, which P1 never went through
+  CHECK(late.remaining.at("qc").p50_hours == 7);  // last entry 10-04 08:00 -> 15:00
+  CHECK(late.remaining.at("polished").p50_hours == 27);
 }
 
 }  // namespace

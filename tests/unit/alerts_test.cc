@@ -41,6 +41,45 @@ TEST_CASE("StuckOrders: past the stage's limit (override or default), open order
   CHECK(alerts[1].subject == "C");
 }
 
+TEST_CASE("StuckOrders: a held or cancelled order is never stuck; the production stage counts") {
+  const TimePoint now = At("2026-11-24T12:00:00Z");
+  OrderSummary held = Open("H", "polished", now - hours(60));
+  held.on_hold = true;
+  OrderSummary cancelled = Open("X", "polished", now - hours(60));
+  cancelled.cancelled_at = now - hours(1);
+  OrderSummary resumed = Open("R", "resumed", now - hours(1));  // resumed an hour ago
+  resumed.production_stage = "polished";                        // in polished for 60 h
+  resumed.production_stage_at = now - hours(60);
+  const auto alerts = StuckOrders({held, cancelled, resumed}, now, AlertRules{});
+  REQUIRE(alerts.size() == 1);
+  CHECK(alerts[0].message == "R in polished for 60.0 h (limit 48.0 h)");
+}
+
+TEST_CASE("LateOrders: late/<order> and at_risk/<order> from the late report") {
+  LateReport r;
+  LateOrder late;
+  late.order_id = "A1042";
+  late.promised_at = At("2026-11-23T12:00:00Z");
+  late.current_stage = "qc";
+  late.overdue_hours = 24;
+  r.late.push_back(late);
+  AtRiskOrder risk;
+  risk.order_id = "A2";
+  risk.promised_at = At("2026-11-25T12:00:00Z");
+  risk.current_stage = "cast";
+  risk.expected_ship_at = At("2026-11-26T00:00:00Z");
+  risk.margin_hours = -12;
+  r.at_risk.push_back(risk);
+  const auto alerts = LateOrders(r);
+  REQUIRE(alerts.size() == 2);
+  CHECK(alerts[0].id == "late/A1042");
+  CHECK(alerts[0].message == "A1042 is 24.0 h past its promise (2026-11-23T12:00:00Z), in qc");
+  CHECK(alerts[1].id == "at_risk/A2");
+  CHECK(alerts[1].message ==
+        "A2 in cast is expected to ship 2026-11-26T00:00:00Z, 12.0 h after its promise "
+        "(2026-11-25T12:00:00Z)");
+}
+
 TEST_CASE("KpisOffTarget: below or above the band, per KPI and per material; no_data is quiet") {
   KpiReport r;
   r.order_accuracy_pct = 96.0;

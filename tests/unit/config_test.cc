@@ -604,3 +604,21 @@ printer-1 = "octoprint/printer-1/#"
 
 }  // namespace
 }  // namespace floortrack
+
+namespace floortrack {
+namespace {
+
+TEST_CASE("ParseConfig [kpi] default_promise_days: 0 by default, 0 to 365") {
+  auto none = ParseConfig("", kSource);
+  REQUIRE(none.ok());
+  CHECK(none.value().rules.default_promise_days == 0);
+  auto ten = ParseConfig("[kpi]\ndefault_promise_days = 10\n", kSource);
+  REQUIRE(ten.ok());
+  CHECK(ten.value().rules.default_promise_days == 10);
+  CHECK(Contains(ErrorOf("[kpi]\ndefault_promise_days = 366\n"), "kpi.default_promise_days"));
+  CHECK(Contains(ErrorOf("[kpi]\ndefault_promise_days = -1\n"), "from 0 to 365"));
+  CHECK(Contains(ErrorOf("[kpi]\ndefault_promise_days = 1.5\n"), "kpi.default_promise_days"));
+}
+
+}  // namespace
+}  // namespace floortrack

@@ -195,5 +195,26 @@ TEST_CASE("FlowAccumulator: no data gives no bottleneck") {
   CHECK_FALSE(IsProductionStage("feedback", Rules{}));
 }
 
+TEST_CASE("FlowOfOrder: a cancelled order waits nowhere; a voided event counts nowhere") {
+  // B cancelled at 6 h while printed: no WIP from then on.
+  std::vector<StageEvent> b = OrderB();
+  b.push_back(Ev("B", "cancelled", 6));
+  CHECK_FALSE(FlowOfOrder(Sorted(b), Rules{}, H(7)).wip.has_value());
+  CHECK(FlowOfOrder(Sorted(b), Rules{}, H(5.5)).wip.has_value());  // before the cancel
+  // D: a mis-scan "polished" at 3 h, voided: confirmed lasts 0 -> 4 (4 h), not 0 -> 3.
+  StageEvent wrong = Ev("D", "polished", 3, "bench-1");
+  wrong.event_key = "d-wrong";
+  StageEvent v = Ev("D", "void", 3.5);
+  v.voids = "d-wrong";
+  const OrderFlow d =
+      FlowOfOrder(Sorted({Ev("D", "confirmed", 0, "web"), wrong, v, Ev("D", "printed", 4, "p1")}),
+                  Rules{}, H(5));
+  REQUIRE(d.dwells.size() == 1);
+  CHECK(d.dwells[0].stage == "confirmed");
+  CHECK(d.dwells[0].hours == doctest::Approx(4.0));
+  REQUIRE(d.wip.has_value());
+  CHECK(d.wip->stage == "printed");
+}
+
 }  // namespace
 }  // namespace floortrack

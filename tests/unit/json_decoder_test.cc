@@ -329,3 +329,16 @@ TEST_CASE("DeriveEventKey differs with the topic and with one payload byte") {
 
 }  // namespace
 }  // namespace floortrack
+
+namespace floortrack {
+namespace {
+
+TEST_CASE("Decode a void's 'voids'; a non-string 'voids' is invalid") {
+  auto r = Decode(R"({"order_id":"A","stage":"void","voids":"evt-7","event_id":"evt-9"})");
+  REQUIRE(r.ok());
+  CHECK(r.value().voids == std::optional<std::string>("evt-7"));
+  CHECK_FALSE(Decode(R"({"order_id":"A","stage":"void","voids":7})").ok());
+}
+
+}  // namespace
+}  // namespace floortrack

@@ -17,6 +17,7 @@ TEST_CASE("the rules record round-trips every field the CLI answers with") {
   rules.max_past_skew = Millis(86'400'000);
   rules.earliest_ts = FromEpochMs(1'700'000'000'000);
   rules.limits.max_payload_bytes = 1234;
+  rules.default_promise_days = 14;
   auto back = DecodeRules(EncodeRules(rules));
   REQUIRE(back.ok());
   const Rules& r = back.value();
@@ -28,6 +29,7 @@ TEST_CASE("the rules record round-trips every field the CLI answers with") {
   CHECK(r.max_past_skew == rules.max_past_skew);
   CHECK(r.earliest_ts == rules.earliest_ts);
   CHECK(r.limits.max_payload_bytes == 1234);
+  CHECK(r.default_promise_days == 14);
 }
 
 TEST_CASE("a record from another release: unknown keys ignored, missing keys default") {

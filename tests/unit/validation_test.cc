@@ -542,3 +542,46 @@ TEST_CASE("IsValidUtf8 rejects truncated sequences and lone continuation bytes")
 
 }  // namespace
 }  // namespace floortrack
+
+namespace floortrack {
+namespace {
+
+TEST_CASE("Validate control stages: accepted whatever Rules::stages says, with an order_id") {
+  for (const char* stage : {"cancelled", "on_hold", "resumed"}) {
+    EventFields f = Minimal();
+    f.stage = stage;
+    auto e = Run(f);
+    REQUIRE(e.ok());
+    CHECK(e.value().stage == stage);
+    f.order_id.reset();
+    f.batch_id = "plate-1";
+    CHECK(Contains(ErrorOf(f), "needs an 'order_id'"));
+  }
+  EventFields held = Minimal();
+  held.stage = "on_hold";
+  held.material = MaterialFields{"resin", 1.0, 0.0, std::nullopt};
+  CHECK(Contains(ErrorOf(held), "cannot carry 'material'"));
+}
+
+TEST_CASE("Validate void: names the voided event_id in 'voids'; only a void has it") {
+  EventFields f = Minimal();
+  f.stage = "void";
+  CHECK(Contains(ErrorOf(f), "field 'voids' is missing"));
+  f.voids = "";
+  CHECK(Contains(ErrorOf(f), "1-128"));
+  f.voids = std::string(129, 'x');
+  CHECK(Contains(ErrorOf(f), "1-128"));
+  f.voids = "evt-7";
+  f.event_id = "evt-7";
+  CHECK(Contains(ErrorOf(f), "cannot void itself"));
+  f.event_id = "evt-8";
+  auto e = Run(f);
+  REQUIRE(e.ok());
+  CHECK(e.value().voids == "evt-7");
+  EventFields printed = Minimal();
+  printed.voids = "evt-7";
+  CHECK(Contains(ErrorOf(printed), "only for stage \"void\""));
+}
+
+}  // namespace
+}  // namespace floortrack
