@@ -224,20 +224,39 @@
     }
   }
 
+  // GET /api/v1/alerts: what is firing now, oldest first (docs/alerts.md).
+  function renderAlerts(alerts) {
+    const firing = Array.isArray(alerts.firing) ? alerts.firing : [];
+    const panel = document.getElementById("alerts-panel");
+    panel.dataset.count = String(firing.length);
+    document.getElementById("alerts-count").textContent =
+      firing.length === 0 ? "none firing" : "(" + firing.length + " firing)";
+    const list = document.getElementById("alerts");
+    list.replaceChildren();
+    for (const a of firing) {
+      const li = el("li");
+      li.dataset.id = a.id;
+      li.append(el("span", a.id, "alert-id"), el("span", a.message), el("span", "since " + when(a.since), "alert-since"));
+      list.append(li);
+    }
+  }
+
   async function refreshFast() {
     try {
-      const [kpi, thisWeek, lastWeek, open, rejects] = await Promise.all([
+      const [kpi, thisWeek, lastWeek, open, rejects, alerts] = await Promise.all([
         api("/api/v1/kpi?since=30d"),
         api("/api/v1/kpi?since=7d"),
         api("/api/v1/kpi?since=14d&until=7d"),
         api("/api/v1/orders?open=1"),
         api("/api/v1/rejects?limit=10"),
+        api("/api/v1/alerts"),
       ]);
       const openList = Array.isArray(open) ? open : [];
       renderTiles(kpi || {}, thisWeek || {}, lastWeek || {}, openList.length);
       renderStages(openList);
       renderOldest(openList);
       renderRejects(rejects || {});
+      renderAlerts(alerts || {});
       showOk();
     } catch (error) {
       showError(error);

@@ -10,7 +10,7 @@ DevTools protocol (python3-websocket).
    rows /api/v1/flow returns, the bottleneck marked; screenshot
    dashboard-1.png.
 3. More events published: without a reload, polling shows the new values
-   (shipped, open orders, rejects); screenshot dashboard-2.png; no
+   (shipped, open orders, rejects) and the alerts /api/v1/alerts lists; screenshot dashboard-2.png; no
    horizontal scrolling on a wall screen nor on a phone (dashboard-phone.png).
 4. The tiles show the daemon's own targets; then, with a "targets" key of
    the test's own in /api/v1/kpi (answered by the test through
@@ -380,6 +380,18 @@ def main():
             checks.eq("no console error, exception or failed load after polling", tools.errors(), [])
             checks.true("no horizontal scrolling on a wall screen (1600 px)",
                         tools.evaluate("document.documentElement.scrollWidth <= window.innerWidth"))
+            # The alerts panel lists what /api/v1/alerts says is firing (the
+            # monitor looks a few seconds after events; the page every 10 s).
+            def alerts_agree():
+                want_ids = [a["id"] for a in api(port, "/api/v1/alerts")["firing"]]
+                shown_ids = tools.evaluate("[...document.querySelectorAll('#alerts li')].map(li => li.dataset.id)")
+                tools.answer_paused()
+                return (want_ids == shown_ids, want_ids)
+            wait_for(lambda: alerts_agree()[0], 40, "the alerts panel to show /api/v1/alerts")
+            shown = alerts_agree()[1]
+            checks.true(f"alerts panel: the firing alerts of /api/v1/alerts ({len(shown)})", True)
+            checks.eq("alerts panel: its count", tools.evaluate("document.getElementById('alerts-panel').dataset.count"),
+                      str(len(shown)))
             tools.screenshot("dashboard-2.png")
             # A phone: the same page in one or two columns, nothing wider than the screen.
             tools.call("Emulation.setDeviceMetricsOverride", width=390, height=844, deviceScaleFactor=2,
