@@ -122,6 +122,10 @@ echo; echo "== floortrack rejects --limit 5 =="
 ft rejects --limit 5
 echo; echo "== floortrack flow (stage dwell, work in progress, bottleneck) =="
 ft flow
+echo; echo "== floortrack alerts =="
+# The alert monitor looks a few seconds after the last event (docs/alerts.md).
+sleep 6
+ft alerts
 
 echo
 echo "== dashboard =="
