@@ -587,7 +587,11 @@ Result<Config> ParseConfig(std::string_view text, const std::string& source_name
 
 Result<ListenAddress> ParseListenAddress(std::string_view text) {
   auto bad = [&](const std::string& why) {
-    return MakeError(ErrorKind::kInvalid, "'" + std::string(text) + "' " + why);
+    std::string message = "'";
+    message.append(text);
+    message.append("' ");
+    message.append(why);
+    return MakeError(ErrorKind::kInvalid, message);
   };
   std::size_t colon = text.rfind(':');
   if (colon == std::string_view::npos) return bad("must be host:port, e.g. 127.0.0.1:8760");

@@ -60,8 +60,12 @@ TimePoint LocalDayStart(TimePoint utc, const ShopTimeZone& zone) {
 
 Result<WorkingHours> ParseWorkingHours(std::string_view text) {
   const auto bad = [&](const std::string& why) {
-    return MakeError(ErrorKind::kInvalid, "'" + std::string(text) + "': " + why +
-                                              " (expected e.g. \"Mon-Fri 08:00-18:00\")");
+    std::string message = "'";
+    message.append(text);
+    message.append("': ");
+    message.append(why);
+    message.append(" (expected e.g. \"Mon-Fri 08:00-18:00\")");
+    return MakeError(ErrorKind::kInvalid, message);
   };
   const std::size_t space = text.find(' ');
   if (space == std::string_view::npos) return bad("days and hours must be separated by a space");
