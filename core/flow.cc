@@ -27,10 +27,16 @@ OrderFlow FlowOfOrder(const std::vector<StageEvent>& timeline, const Rules& rule
   // Voided events count nowhere; a cancelled order waits nowhere.
   const std::set<std::string> voided = VoidedKeys(timeline);
   bool cancelled = false;
+  bool shipped = false;
   const StageEvent* stay = nullptr;  // the first event of the current stay
   for (const StageEvent& e : timeline) {
     if (e.stage == kStageVoid || IsVoided(e, voided)) continue;
     if (e.stage == kStageCancelled && e.stage_time < as_of) cancelled = true;
+    // Shipped, the order is out of the shop: a production scan timed after
+    // it (a bench scan timed on receipt) does not put it back on the floor;
+    // a return does.
+    if (e.stage_time < as_of && e.stage == kStageShipped) shipped = true;
+    if (e.stage_time < as_of && e.stage == kStageReturned) shipped = false;
     if (e.stage_time >= as_of || !IsProductionStage(e.stage, rules)) continue;
     if (stay && stay->stage == e.stage) continue;  // a repeat scan: same stay
     if (stay && !IsTerminalStage(stay->stage)) {
@@ -39,7 +45,7 @@ OrderFlow FlowOfOrder(const std::vector<StageEvent>& timeline, const Rules& rule
     }
     stay = &e;
   }
-  if (stay && !IsTerminalStage(stay->stage) && !cancelled)
+  if (stay && !IsTerminalStage(stay->stage) && !cancelled && !shipped)
     flow.wip = WipStay{stay->stage, stay->station, stay->stage_time,
                        HoursBetween(stay->stage_time, as_of)};
   return flow;

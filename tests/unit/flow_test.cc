@@ -201,6 +201,15 @@ TEST_CASE("FlowOfOrder: a cancelled order waits nowhere; a voided event counts n
   b.push_back(Ev("B", "cancelled", 6));
   CHECK_FALSE(FlowOfOrder(Sorted(b), Rules{}, H(7)).wip.has_value());
   CHECK(FlowOfOrder(Sorted(b), Rules{}, H(5.5)).wip.has_value());  // before the cancel
+  // E shipped at 3 h; a bench scan timed on receipt at 4 h does not make it WIP again,
+  // a return at 5 h and a repair scan at 6 h do.
+  std::vector<StageEvent> e = {Ev("E", "confirmed", 0), Ev("E", "shipped", 3),
+                               Ev("E", "packed", 4)};
+  CHECK_FALSE(FlowOfOrder(Sorted(e), Rules{}, H(4.5)).wip.has_value());
+  e.push_back(Ev("E", "returned", 5));
+  e.push_back(Ev("E", "polished", 6));
+  REQUIRE(FlowOfOrder(Sorted(e), Rules{}, H(7)).wip.has_value());
+  CHECK(FlowOfOrder(Sorted(e), Rules{}, H(7)).wip->stage == "polished");
   // D: a mis-scan "polished" at 3 h, voided: confirmed lasts 0 -> 4 (4 h), not 0 -> 3.
   StageEvent wrong = Ev("D", "polished", 3, "bench-1");
   wrong.event_key = "d-wrong";
