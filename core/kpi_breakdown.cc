@@ -2,6 +2,8 @@
 
 #include <utility>
 
+#include "core/corrections.h"
+
 namespace floortrack {
 namespace {
 
@@ -62,8 +64,26 @@ std::map<std::string, KpiReport> OrderBreakdown::Finish() {
 EventBreakdown::EventBreakdown(const Window& window, BreakdownKey key)
     : window_(window), key_(key) {}
 
+void EventBreakdown::AddVoid(const std::string& order_id, const std::string& voids) {
+  voids_.emplace(order_id, voids);
+}
+
+// Whether a void of the event's order names it: by its event_id, or, for a
+// batch event recorded for one order, by the batch event's id
+// ("<id>/<order_id>" is the key; IsVoided in core/corrections.h).
+bool EventBreakdown::Voided(const StageEvent& event) const {
+  if (voids_.empty() || event.stage == kStageVoid || event.event_key.empty()) return false;
+  if (voids_.count({event.order_id, event.event_key}) > 0) return true;
+  const std::string suffix = "/" + event.order_id;
+  const std::string& key = event.event_key;
+  return key.size() > suffix.size() &&
+         key.compare(key.size() - suffix.size(), suffix.size(), suffix) == 0 &&
+         voids_.count({event.order_id, key.substr(0, key.size() - suffix.size())}) > 0;
+}
+
 void EventBreakdown::Add(const StageEvent& event) {
   if (event.result == StageResult::kNone || !window_.Contains(event.stage_time)) return;
+  if (Voided(event)) return;
   const bool failed = event.result == StageResult::kFail;
   if (key_ == BreakdownKey::kDefect) {
     if (!failed) return;

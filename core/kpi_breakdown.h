@@ -11,15 +11,17 @@
 // window that carry a result: per station or operator, events judged (pass
 // or fail), passed, failed, first_pass_pct = 100 * passed / judged and the
 // defects of the failed ones; per defect (of failed events), the count and
-// the stations it was found at. Voided events count as stored (the stream is
-// one event at a time; see docs/kpi.md). An empty key value is "(none)".
+// the stations it was found at. Events a void names count nowhere, as
+// everywhere else (core/corrections.h). An empty key value is "(none)".
 // Pure functions; no thread-safety concerns.
 #pragma once
 
 #include <cstddef>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
+#include <utility>
 
 #include "core/kpi.h"
 #include "core/order_summary.h"
@@ -82,7 +84,11 @@ struct DefectStats {
 class EventBreakdown {
  public:
   EventBreakdown(const Window& window, BreakdownKey key);
-  // Any events; those outside the window or without a result are skipped.
+  // A void event of `order_id` naming `voids` (OrderHistory::VisitVoids):
+  // the event it names is skipped. Call before Add().
+  void AddVoid(const std::string& order_id, const std::string& voids);
+  // Any events; those outside the window, without a result, or voided are
+  // skipped.
   void Add(const StageEvent& event);
   // Station or operator: per value. Empty for the defect key.
   std::map<std::string, JudgedStats> Judged() const;
@@ -90,10 +96,13 @@ class EventBreakdown {
   const std::map<std::string, DefectStats>& Defects() const { return defects_; }
 
  private:
+  bool Voided(const StageEvent& event) const;
+
   Window window_;
   BreakdownKey key_;
   std::map<std::string, JudgedStats> judged_;
   std::map<std::string, DefectStats> defects_;
+  std::set<std::pair<std::string, std::string>> voids_;  // (order_id, voided event_id)
 };
 
 }  // namespace floortrack

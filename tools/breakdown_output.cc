@@ -79,6 +79,10 @@ Result<KpiBreakdownReport> KpiBreakdownOf(OrderHistory& history, const Rules& ru
   if (order_level) report.orders = groups.Finish();
   if (IsEventLevel(key)) {
     EventBreakdown events(window, key);
+    auto voids = history.VisitVoids([&](const std::string& order, const std::string& voided) {
+      events.AddVoid(order, voided);
+    });
+    if (!voids) return voids.error();
     auto streamed = history.VisitEvents(window, [&](const StageEvent& e) { events.Add(e); });
     if (!streamed) return streamed.error();
     report.judged = events.Judged();

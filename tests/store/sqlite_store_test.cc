@@ -351,6 +351,22 @@ TEST_CASE("OrdersForKpi carries product and customer_id (kpi --by product, custo
   }
 }
 
+TEST_CASE("VisitVoids lists each void event's order and the event it names") {
+  TempDir dir;
+  auto store = MustOpen(Options(dir.File("ft.db")));
+  MustAppend(*store, Event("a-c", "A", "confirmed", 1000));
+  StageEvent v = Event("a-v", "A", "void", 2000);
+  v.voids = "a-c";
+  MustAppend(*store, v);
+  std::vector<std::pair<std::string, std::string>> voids;
+  REQUIRE(store
+              ->VisitVoids([&](const std::string& order, const std::string& voided) {
+                voids.emplace_back(order, voided);
+              })
+              .ok());
+  CHECK(voids == std::vector<std::pair<std::string, std::string>>{{"A", "a-c"}});
+}
+
 TEST_CASE("MaterialInWindow sums material events by stage time") {
   TempDir dir;
   auto store = MustOpen(Options(dir.File("ft.db")));

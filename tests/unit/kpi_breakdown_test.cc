@@ -176,5 +176,27 @@ TEST_CASE("by defect: failed events per defect and where they were found") {
   CHECK(by.Judged().empty());
 }
 
+TEST_CASE("voided events count nowhere, by event_id or a batch event's per-order key") {
+  EventBreakdown by(Window{}, BreakdownKey::kStation);
+  by.AddVoid("o", "e1");
+  by.AddVoid("o", "batch-7");
+  by.AddVoid("other", "e3");  // a void of another order: names nothing of "o"
+  StageEvent e1 = Judged(1, "qc-1", "ana", StageResult::kFail, "porosity");
+  e1.event_key = "e1";
+  StageEvent batch = Judged(2, "qc-1", "ana", StageResult::kFail);
+  batch.event_key = "batch-7/o";
+  StageEvent e3 = Judged(3, "qc-1", "ana", StageResult::kPass);
+  e3.event_key = "e3";
+  StageEvent void_event = Judged(4, "qc-1", "ana", StageResult::kNone);
+  void_event.stage = "void";
+  void_event.voids = "e1";
+  for (const StageEvent& e : {e1, batch, e3, void_event}) by.Add(e);
+  const auto s = by.Judged();
+  REQUIRE(s.size() == 1);
+  CHECK(s.at("qc-1").judged == 1);
+  CHECK(s.at("qc-1").passed == 1);
+  CHECK(s.at("qc-1").defects.empty());
+}
+
 }  // namespace
 }  // namespace floortrack
