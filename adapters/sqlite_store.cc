@@ -190,6 +190,10 @@ Status SqliteStore::VisitEvents(const Window& window,
                                 const std::function<void(const StageEvent&)>& visit) {
   return reader_->VisitEvents(window, visit);
 }
+Status SqliteStore::VisitVoids(
+    const std::function<void(const std::string&, const std::string&)>& visit) {
+  return reader_->VisitVoids(visit);
+}
 Status SqliteStore::VisitOrders(const Window& window,
                                 const std::function<void(const OrderSummary&)>& visit) {
   return reader_->VisitOrders(window, visit);

@@ -101,6 +101,8 @@ class SqliteStore final : public EventStore, public OrderHistory {
                      const std::function<void(const StageEvent&)>& visit) override;
   Status VisitOrders(const Window& window,
                      const std::function<void(const OrderSummary&)>& visit) override;
+  Status VisitVoids(
+      const std::function<void(const std::string&, const std::string&)>& visit) override;
   Status VisitShippedTimelines(const Window& shipped,
                                const std::function<void(std::vector<StageEvent>)>& visit) override;
 

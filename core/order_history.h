@@ -66,6 +66,10 @@ class OrderHistory {
   // order the store received them.
   virtual Status VisitEvents(const Window& window,
                              const std::function<void(const StageEvent&)>& visit);
+  // Calls `visit(order_id, voids)` for each stored void event (any time):
+  // the events it names count nowhere (core/corrections.h).
+  virtual Status VisitVoids(
+      const std::function<void(const std::string&, const std::string&)>& visit);
   // Full summaries of the orders confirmed or first shipped in `window`;
   // with neither bound, of every order.
   virtual Status VisitOrders(const Window& window,
@@ -95,6 +99,10 @@ inline Status OrderHistory::VisitTimelinesForFlow(
 inline Status OrderHistory::VisitEvents(const Window&,
                                         const std::function<void(const StageEvent&)>&) {
   return MakeError(ErrorKind::kInternal, "this history does not export events");
+}
+inline Status OrderHistory::VisitVoids(
+    const std::function<void(const std::string&, const std::string&)>&) {
+  return MakeError(ErrorKind::kInternal, "this history does not list voids");
 }
 inline Status OrderHistory::VisitOrders(const Window&,
                                         const std::function<void(const OrderSummary&)>&) {

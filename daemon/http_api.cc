@@ -17,6 +17,7 @@
 #include "core/clock.h"
 #include "daemon/http_auth.h"
 #include "daemon/metrics.h"
+#include "tools/breakdown_output.h"
 #include "tools/cli_output.h"
 #include "tools/flow_output.h"
 
@@ -404,11 +405,19 @@ void HttpApi::Kpi(const httplib::Request& request, httplib::Response& response) 
   if (!since) return BadParameter(response, "since", since.error());
   auto until = ParseTimeParameter(Param(request, "until"), now);
   if (!until) return BadParameter(response, "until", until.error());
+  // ?by=KEY: exactly `floortrack kpi --by KEY --json` (cli::KpiBreakdownReportJson).
+  const std::string by = Param(request, "by");
+  const std::optional<BreakdownKey> key = BreakdownKeyFromName(by);
+  if (!by.empty() && !key)
+    return BadParameter(
+        response, "by",
+        MakeError(ErrorKind::kInvalid, Quoted(by) + " is not one of " + BreakdownKeyNames()));
   const Window window{since.value(), until.value()};
   auto report = WithStore([&](SqliteStore& store) -> Result<json> {
     auto recorded = store.RecordedRules();
     if (!recorded) return recorded.error();
     const Rules rules = recorded.value().value_or(Rules{});
+    if (key) return cli::KpiBreakdownReportJson(store, rules, window, *key);
     return cli::KpiReportJson(store, rules, window);
   });
   if (!report) return Unavailable(response, report.error());

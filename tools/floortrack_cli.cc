@@ -13,6 +13,7 @@
 #include "adapters/config_file.h"
 #include "adapters/sqlite_store.h"
 #include "core/clock.h"
+#include "tools/breakdown_output.h"
 #include "tools/cli_output.h"
 #include "tools/export.h"
 #include "tools/flow_output.h"
@@ -31,7 +32,7 @@ struct Options {
   std::string since, until, order_id;
   bool open_only = false;
   std::size_t limit = 0;
-  std::string by;           // flow --by
+  std::string by;           // flow --by, kpi --by
   std::string export_what;  // export orders|events|flow
   std::string csv_path;     // export --csv
 };
@@ -78,6 +79,21 @@ int RunKpi(OrderHistory& h, const Rules& rules, const Options& o, TimePoint now)
   if (!since) return Fail(since.error().message, kExitUsage);
   if (!until) return Fail(until.error().message, kExitUsage);
   Window window{since.value(), until.value()};
+  if (!o.by.empty()) {
+    const auto key = BreakdownKeyFromName(o.by);
+    if (!key)
+      return Fail("--by '" + o.by + "' is not supported (" + BreakdownKeyNames() + ")", kExitUsage);
+    if (o.json) {
+      auto report = KpiBreakdownReportJson(h, rules, window, *key);
+      if (!report) return Fail(report.error().message);
+      Print(report.value());
+      return kExitOk;
+    }
+    auto report = KpiBreakdownOf(h, rules, window, *key);
+    if (!report) return Fail(report.error().message);
+    std::cout << KpiBreakdownTable(report.value());
+    return kExitOk;
+  }
   if (o.json) {
     auto report = KpiReportJson(h, rules, window);
     if (!report) return Fail(report.error().message);
@@ -234,6 +250,8 @@ int Main(int argc, char** argv) {
   kpi->add_option("--since", o.since,
                   "start: RFC 3339, YYYY-MM-DD, or a span back from now (7d, 24h)");
   kpi->add_option("--until", o.until, "end (exclusive), same forms");
+  kpi->add_option("--by", o.by,
+                  "split by: product, customer, material, station, operator or defect");
   AddJson(kpi, o);
   auto* status = app.add_subcommand("status", "print one order's timeline");
   status->add_option("ORDER", o.order_id, "order id")->required();

@@ -31,6 +31,8 @@ constexpr const char* kFlowTimelinesSql =
 // material events): one pass over the table in seq (arrival) order, no sort.
 constexpr const char* kExportEventsSql =
     "SELECT " FT_EVENT_COLUMNS " FROM events WHERE stage_ms >= ?1 AND stage_ms < ?2 ORDER BY seq";
+// Index-only on events_voids (partial: void events only).
+constexpr const char* kVoidsSql = "SELECT order_id, voids FROM events WHERE voids IS NOT NULL";
 // Two disjoint arms, as the KPIs read them: confirmed in the window; first
 // shipped in it but confirmed outside it (or never).
 constexpr const char* kExportOrdersSql =
@@ -83,6 +85,19 @@ Status OrderReader::VisitEvents(const Window& window,
     int rc;
     while ((rc = q.Step()) == SQLITE_ROW) visit(ReadEvent(q, /*with_raw=*/false));
     if (rc != SQLITE_DONE) return db_.SqlError(rc, "reading events");
+    return Ok{};
+  });
+}
+
+Status OrderReader::VisitVoids(
+    const std::function<void(const std::string&, const std::string&)>& visit) {
+  return NoThrow([&]() -> Status {
+    if (!voids_)
+      if (auto s = db_.Prepare(kVoidsSql, voids_); !s) return s.error();
+    Statement q(voids_.get());
+    int rc;
+    while ((rc = q.Step()) == SQLITE_ROW) visit(q.Text(0), q.Text(1));
+    if (rc != SQLITE_DONE) return db_.SqlError(rc, "reading voids");
     return Ok{};
   });
 }

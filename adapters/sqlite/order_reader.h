@@ -40,6 +40,8 @@ class OrderReader final : public OrderHistory {
                      const std::function<void(const StageEvent&)>& visit) override;
   Status VisitOrders(const Window& window,
                      const std::function<void(const OrderSummary&)>& visit) override;
+  Status VisitVoids(
+      const std::function<void(const std::string&, const std::string&)>& visit) override;
   Status VisitShippedTimelines(const Window& shipped,
                                const std::function<void(std::vector<StageEvent>)>& visit) override;
 
@@ -54,7 +56,8 @@ class OrderReader final : public OrderHistory {
   StmtPtr order_events_, find_order_, orders_for_kpi_, all_orders_, material_, all_material_,
       list_orders_, list_open_orders_, recent_rejects_, reject_total_, event_count_, batch_members_,
       batch_events_, batches_of_order_, shipped_events_, any_void_, material_unvoided_;
-  StmtPtr flow_timelines_, export_events_, export_orders_, export_all_orders_;  // flow_queries.cc
+  StmtPtr flow_timelines_, export_events_, export_orders_, export_all_orders_,
+      voids_;  // flow_queries.cc
 };
 
 }  // namespace floortrack::sqlite

@@ -2,7 +2,8 @@
 and floortrack binaries.
 
 1. /api/v1/kpi equals `floortrack kpi --json` on the same database: all time,
-   and a window whose +01:00 offset is sent unencoded (arrives as a space).
+   and a window whose +01:00 offset is sent unencoded (arrives as a space);
+   ?by=product equals `kpi --by product --json`, ?by=bogus is 400 naming by.
 2. /api/v1/orders/{id} equals `status --json`; /api/v1/orders equals
    `orders --json`; /api/v1/batches/{id} equals `batch --json`; unknown order
    and path 404; bad since and limit 400 naming the parameter.
@@ -51,14 +52,16 @@ def shop():
     resin = {"type": "castable-resin", "used_g": 10, "scrap_g": 2}
     silver = {"type": "silver-925", "used_g": 20, "scrap_g": 1}
     return [
-        ev("a1-c", "A1", "confirmed", 0, value=100, customer_id="c1", personalized=True),
+        ev("a1-c", "A1", "confirmed", 0, value=100, customer_id="c1", personalized=True,
+           product="ring"),
         ev("a1-p", "A1", "printed", 2, material=resin, batch_id="plate-1"),
         ev("a1-cast", "A1", "cast", 5, material=silver),
         ev("a1-s", "A1", "shipped", 30),
-        ev("a2-c", "A2", "confirmed", 9, value=300, customer_id="c1"),
+        ev("a2-c", "A2", "confirmed", 9, value=300, customer_id="c1", product="ring"),
         ev("a2-q", "A2", "qc", 12, result="fail", defect="porosity"),
         ev("a2-s", "A2", "shipped", 40),
-        ev("a3-c", "A3", "confirmed", 20, value=200, customer_id="c2", personalized=True),
+        ev("a3-c", "A3", "confirmed", 20, value=200, customer_id="c2", personalized=True,
+           product="pendant"),
     ]
 
 
@@ -130,6 +133,14 @@ def main():
                       "2026-10-01T07:00:00Z")
             status, encoded = get(port, f"/api/v1/kpi?since={since.replace('+', '%2B')}&until={until}")
             checks.eq("kpi window with %2B: the same", encoded, body)
+            status, body = get(port, "/api/v1/kpi?by=product")
+            checks.eq("kpi?by=product: 200", status, 200)
+            checks.eq("kpi?by=product equals `floortrack kpi --by product --json`", body,
+                      cli_json(d, "kpi", "--by", "product"))
+            checks.eq("kpi?by=product: ring and pendant",
+                      [g["value"] for g in body.get("by", {}).get("groups", [])], ["pendant", "ring"])
+            status, body = get(port, "/api/v1/kpi?by=bogus")
+            checks.eq("kpi?by=bogus: 400 naming by", (status, body.get("parameter")), (400, "by"))
 
             # 2. Orders, batches, errors.
             status, body = get(port, "/api/v1/orders/A1")

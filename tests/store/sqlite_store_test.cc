@@ -335,6 +335,38 @@ TEST_CASE("OrdersForKpi arms are disjoint: an order matching several is returned
   CHECK(Ids(orders.value()) == std::set<std::string>{"A", "B", "C"});
 }
 
+TEST_CASE("OrdersForKpi carries product and customer_id (kpi --by product, customer)") {
+  TempDir dir;
+  auto store = MustOpen(Options(dir.File("ft.db")));
+  StageEvent confirmed = Event("a-c", "A", "confirmed", 1100);
+  confirmed.product = "ring";
+  confirmed.customer_id = "C-1";
+  MustAppend(*store, confirmed);
+  for (const Window& window : {Window{At(1000), At(2000)}, Window{}}) {
+    auto orders = CollectOrdersForKpi(*store, window);
+    REQUIRE(orders.ok());
+    REQUIRE(orders.value().size() == 1);
+    CHECK(orders.value()[0].product == "ring");
+    CHECK(orders.value()[0].customer_id == "C-1");
+  }
+}
+
+TEST_CASE("VisitVoids lists each void event's order and the event it names") {
+  TempDir dir;
+  auto store = MustOpen(Options(dir.File("ft.db")));
+  MustAppend(*store, Event("a-c", "A", "confirmed", 1000));
+  StageEvent v = Event("a-v", "A", "void", 2000);
+  v.voids = "a-c";
+  MustAppend(*store, v);
+  std::vector<std::pair<std::string, std::string>> voids;
+  REQUIRE(store
+              ->VisitVoids([&](const std::string& order, const std::string& voided) {
+                voids.emplace_back(order, voided);
+              })
+              .ok());
+  CHECK(voids == std::vector<std::pair<std::string, std::string>>{{"A", "a-c"}});
+}
+
 TEST_CASE("MaterialInWindow sums material events by stage time") {
   TempDir dir;
   auto store = MustOpen(Options(dir.File("ft.db")));
