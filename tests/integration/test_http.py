@@ -16,7 +16,8 @@ and floortrack binaries.
 6. 50 stalled clients (half a request each, holding their connections) do
    not delay ingest: events published at a fixed rate (100/s for 3 s) are
    all stored, and the daemon's own commit-latency histogram shows every one
-   of them committed within 100 ms.
+   of them committed within 1 s (a commit that waited for a stalled client
+   would wait out its 5 s read timeout).
 """
 import http.client
 import json
@@ -288,10 +289,14 @@ def main():
                 except OSError:  # the stalled connections may still hold the workers
                     return None
             buckets = wait_for(buckets_now, 60, "/metrics after the stall")
-            fast = buckets["0.1"] - buckets_before["0.1"]
+            # A stalled client holds a worker for the 5 s read timeout: a
+            # commit that waited for one would take seconds. 1 s separates
+            # that from a busy machine's (or a sanitizer build's) slow commit.
+            one_s = next(le for le in buckets if le != "+Inf" and float(le) == 1.0)
+            fast = buckets[one_s] - buckets_before[one_s]
             total = buckets["+Inf"] - buckets_before["+Inf"]
             checks.eq("every message of the stream went through ingest", total, 300)
-            checks.eq("each committed within 100 ms while 50 HTTP clients stalled", fast, total)
+            checks.eq("each committed within 1 s while 50 HTTP clients stalled (each for 5 s)", fast, total)
             checks.eq("after the stalled clients: healthz 200",
                       wait_for(lambda: get(port, "/healthz", timeout=20)[0], 30, "healthz"), 200)
         finally:
