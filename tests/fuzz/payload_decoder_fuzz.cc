@@ -19,6 +19,7 @@
 
 #include "adapters/event_key.h"
 #include "adapters/json_payload_decoder.h"
+#include "core/corrections.h"
 #include "core/rules.h"
 #include "core/validation.h"
 
@@ -76,7 +77,9 @@ void CheckEvent(const StageEvent& e, const EventFields& f, std::string_view payl
     FUZZ_CHECK(IsValidOrderId(m.order_id, limits.max_order_id_bytes));
   if (e.material)
     FUZZ_CHECK(e.material->recovered_g >= 0 && e.material->recovered_g <= e.material->scrap_g);
-  FUZZ_CHECK(rules.StageIndex(e.stage) >= 0);
+  // A configured stage, or a control stage (cancelled, on_hold, resumed,
+  // void: core/corrections.h), which no stage list names.
+  FUZZ_CHECK(rules.StageIndex(e.stage) >= 0 || IsControlStage(e.stage));
   FUZZ_CHECK(e.event_key == f.event_id.value_or(""));
   FUZZ_CHECK(e.event_key.size() <= limits.max_event_id_bytes);
   FUZZ_CHECK(e.topic == kTopic);
