@@ -16,6 +16,7 @@
 #include <sstream>
 
 #include "adapters/iana_time_zone.h"
+#include "core/corrections.h"
 #include "core/time.h"
 #include "core/topic.h"
 
@@ -331,6 +332,17 @@ void ReadRules(Reader& r, const toml::table& root, Rules& rules) {
   for (const char* needed : {kStageConfirmed, kStageShipped})
     if (!seen.count(needed)) r.Fail("stages", std::string("must include \"") + needed + "\"");
 
+  r.StringList(root, "", "extra_kinds", rules.extra_kinds);
+  std::set<std::string> kinds;
+  for (const auto& k : rules.extra_kinds) {
+    if (k.empty() || !kinds.insert(k).second)
+      r.Fail("extra_kinds", "names must be unique and non-empty");
+    else if (seen.count(k))
+      r.Fail("extra_kinds", "'" + k + "' is a stage; an extra kind is never a production stage");
+    else if (IsControlStage(k))
+      r.Fail("extra_kinds", "'" + k + "' is a control stage (cancelled, on_hold, resumed, void)");
+  }
+
   const toml::table* prices = r.Table(root, "material_cost_per_g");
   for (const auto& [k, v] : *prices) {
     auto price = v.value<double>();
@@ -341,8 +353,26 @@ void ReadRules(Reader& r, const toml::table& root, Rules& rules) {
   }
 
   const toml::table* kpi = r.Table(root, "kpi");
-  r.KnownKeys(*kpi, "kpi", {"accuracy_failure_reasons", "currency", "default_promise_days"});
+  r.KnownKeys(*kpi, "kpi",
+              {"accuracy_failure_reasons", "currency", "default_promise_days",
+               "design_submitted_stage", "csi_scale", "max_shift_hours"});
   r.Int(*kpi, "kpi", "default_promise_days", rules.default_promise_days, 0, 365);
+  r.Int(*kpi, "kpi", "max_shift_hours", rules.max_shift_hours, 1, 24);
+  r.String(*kpi, "kpi", "design_submitted_stage", rules.design_submitted_stage);
+  if (kpi->get("design_submitted_stage") && !seen.count(rules.design_submitted_stage) &&
+      !kinds.count(rules.design_submitted_stage))
+    r.Fail("kpi.design_submitted_stage",
+           "'" + rules.design_submitted_stage + "' is neither a stage nor an extra kind");
+  if (const toml::node* n = kpi->get("csi_scale")) {
+    const toml::array* a = n->as_array();
+    const bool pair = a && a->size() == 2 && (*a)[0].is_number() && (*a)[1].is_number();
+    const double lo = pair ? (*a)[0].value<double>().value_or(0) : 0;
+    const double hi = pair ? (*a)[1].value<double>().value_or(0) : 0;
+    if (!pair || !std::isfinite(lo) || !std::isfinite(hi) || lo >= hi)
+      r.Fail("kpi.csi_scale", "must be [lowest, highest], two numbers, lowest first, e.g. [1, 10]");
+    else
+      rules.csi_min = lo, rules.csi_max = hi;
+  }
   std::vector<std::string> reasons(rules.accuracy_failure_reasons.begin(),
                                    rules.accuracy_failure_reasons.end());
   r.StringList(*kpi, "kpi", "accuracy_failure_reasons", reasons);
@@ -563,7 +593,7 @@ Result<Config> ParseConfig(std::string_view text, const std::string& source_name
   Config config;
   Reader r(source_name);
   r.KnownKeys(root, "",
-              {"stages", "mqtt", "storage", "http", "material_cost_per_g", "kpi", "ingest", "log",
+              {"stages", "extra_kinds", "mqtt", "storage", "http", "material_cost_per_g", "kpi", "ingest", "log",
                "source", "material_density_g_per_ml", "targets", "publish", "shop", "alerts"});
   ReadMqtt(r, *r.Table(root, "mqtt"), config.mqtt);
   ReadStorage(r, *r.Table(root, "storage"), config.storage);

@@ -198,7 +198,8 @@ Result<EventFields> ReadFields(const json& doc) {
             r.Number("value", f.value) && r.String("currency", f.currency) &&
             r.String("customer_id", f.customer_id) && r.String("product", f.product) &&
             r.Bool("personalized", f.personalized) && r.Time("promised_at", f.promised_at) &&
-            r.String("voids", f.voids);
+            r.String("voids", f.voids) && r.Number("items", f.items) &&
+            r.Number("score", f.score);
   if (!ok) return Invalid(r.error());
   const json* material = r.Object("material");
   if (!r.error().empty()) return Invalid(r.error());

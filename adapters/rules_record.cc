@@ -71,6 +71,10 @@ std::string EncodeRules(const Rules& rules) {
   j["earliest_ts_ms"] = ToEpochMs(rules.earliest_ts);
   j["kpi_currency"] = rules.kpi_currency;
   j["default_promise_days"] = rules.default_promise_days;
+  j["extra_kinds"] = rules.extra_kinds;
+  j["design_submitted_stage"] = rules.design_submitted_stage;
+  j["csi_scale"] = {rules.csi_min, rules.csi_max};
+  j["max_shift_hours"] = rules.max_shift_hours;
   j["limits"] = EncodeLimits(rules.limits);
   j["targets"] = EncodeTargets(rules.targets);
   j["shop_timezone"] = rules.shop_timezone;
@@ -94,6 +98,14 @@ Result<Rules> DecodeRules(std::string_view text) {
       r.earliest_ts = FromEpochMs(it->get<std::int64_t>());
     Take(j, "kpi_currency", r.kpi_currency);
     Take(j, "default_promise_days", r.default_promise_days);
+    // A record written before extra kinds existed: the defaults.
+    Take(j, "extra_kinds", r.extra_kinds);
+    Take(j, "design_submitted_stage", r.design_submitted_stage);
+    if (auto it = j.find("csi_scale"); it != j.end() && it->is_array() && it->size() == 2) {
+      r.csi_min = (*it)[0].get<double>();
+      r.csi_max = (*it)[1].get<double>();
+    }
+    Take(j, "max_shift_hours", r.max_shift_hours);
     if (auto it = j.find("limits"); it != j.end()) {
       const json& l = *it;
       Take(l, "max_payload_bytes", r.limits.max_payload_bytes);

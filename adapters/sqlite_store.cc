@@ -168,6 +168,10 @@ Status SqliteStore::VisitShippedTimelines(
 Result<MaterialTotals> SqliteStore::MaterialInWindow(const Window& window) {
   return reader_->MaterialInWindow(window);
 }
+
+Result<ActivityTotals> SqliteStore::ActivityInWindow(const Window& window, TimePoint now) {
+  return reader_->ActivityInWindow(window, now);
+}
 Result<std::vector<OrderSummary>> SqliteStore::ListOrders(const OrderFilter& filter) {
   return reader_->ListOrders(filter);
 }

@@ -44,7 +44,7 @@ void RemainingAccumulator::Add(std::vector<StageEvent> timeline) {
   std::string previous;
   for (const StageEvent& e : timeline) {
     if (e.stage_time > *shipped || (e.stage_time == *shipped && e.stage == kStageShipped)) break;
-    if (IsControlStage(e.stage)) continue;
+    if (IsControlStage(e.stage) || rules_.IsExtraKind(e.stage)) continue;
     if (e.stage != previous) last_entry[e.stage] = e.stage_time;
     previous = e.stage;
   }

@@ -47,6 +47,8 @@ struct EventFields {
   std::optional<bool> personalized;
   std::optional<RawTime> promised_at;
   std::optional<std::string> voids;  // a "void" event's target event_id
+  std::optional<double> items;       // pieces in the order; checked to be a whole number
+  std::optional<double> score;       // a "feedback" event's satisfaction score
   // Batches (a build plate, a casting tree): the batch, and the orders this
   // event adds to it (nullopt: none listed).
   std::optional<std::string> batch_id;

@@ -56,6 +56,8 @@ std::string CanonicalContent(const StageEvent& e, bool with_topic) {
   PutTime(out, 'D', e.promised_at);
   // Only when present, so every other event keeps the content it always had.
   if (!e.voids.empty()) Put(out, 'V', e.voids);
+  if (e.items) Put(out, 'n', std::to_string(*e.items));
+  if (e.score) PutReal(out, 'k', *e.score);
   return out;
 }
 

@@ -111,7 +111,8 @@ KpiAccumulator::KpiAccumulator(const Rules& rules, const Window& window)
     : accuracy_failure_reasons_(rules.accuracy_failure_reasons),
       currency_(UpperAscii(rules.kpi_currency)),
       targets_(rules.targets),
-      default_promise_days_(rules.default_promise_days) {
+      default_promise_days_(rules.default_promise_days),
+      rules_(rules) {
   report_.window = window;
 }
 
@@ -137,11 +138,20 @@ void KpiAccumulator::Add(const OrderSummary& order) {
       const auto ms = (*order.shipped_at - *order.confirmed_at).count();
       turnaround_hours_.push_back(static_cast<double>(ms) / kMillisPerHour);
     }
-    const bool inaccurate = std::any_of(
-        order.return_reasons.begin(), order.return_reasons.end(),
-        [this](const std::string& reason) { return accuracy_failure_reasons_.count(reason) > 0; });
-    if (!inaccurate) ++accurate_;
+    if (!Inaccurate(order)) ++accurate_;
     if (!order.failed_before_ship) ++first_pass_;
+    if (order.engaged) ++engaged_;
+  }
+
+  if (order.submitted_at && window.Contains(*order.submitted_at)) {
+    ++report_.designs_submitted;
+    if (order.shipped_at && !order.cancelled_at && !Inaccurate(order)) ++designs_converted_;
+  }
+  if (order.packed_at && window.Contains(*order.packed_at) && order.confirmed_at && !cancelled) {
+    ++report_.production_orders;
+    production_ms_ += static_cast<double>(
+        std::max<std::int64_t>(0, (*order.packed_at - *order.confirmed_at).count()));
+    production_items_ += order.items.value_or(1);
   }
 
   const bool counts_for_aov = confirmed_in_window && order.value.has_value();
@@ -164,7 +174,13 @@ void KpiAccumulator::Add(const OrderSummary& order) {
   }
 }
 
-KpiReport KpiAccumulator::Finish(const MaterialTotals& material) {
+bool KpiAccumulator::Inaccurate(const OrderSummary& order) const {
+  return std::any_of(
+      order.return_reasons.begin(), order.return_reasons.end(),
+      [this](const std::string& reason) { return accuracy_failure_reasons_.count(reason) > 0; });
+}
+
+KpiReport KpiAccumulator::Finish(const MaterialTotals& material, const ActivityTotals& activity) {
   KpiReport report = report_;
   TurnaroundStats& t = report.turnaround;
   t.count = turnaround_hours_.size();
@@ -217,6 +233,18 @@ KpiReport KpiAccumulator::Finish(const MaterialTotals& material) {
 
   const CustomerCounts customers = CountCustomers(customers_);
   report.repeat_customer_pct = Percent(customers.repeat, customers.distinct);
+
+  report.engagement_pct = Percent(engaged_, report.shipped);
+  report.design_conversion_pct = Percent(designs_converted_, report.designs_submitted);
+  if (production_items_ > 0)
+    report.production_hours = production_ms_ / kMillisPerHour / production_items_;
+  report.retention = Retention(activity.customers, report.window);
+  report.retention_pct = report.retention.pct;
+  report.csi_responses = activity.responses;
+  if (activity.responses > 0)
+    report.csi = activity.score_sum / static_cast<double>(activity.responses);
+  report.labor = Labor(activity, rules_, report.window);
+  report.labor_pieces_per_hour = report.labor.pieces_per_hour;
   report.targets = JudgeTargets(report, targets_);
   return report;
 }

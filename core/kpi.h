@@ -34,6 +34,17 @@
 //   that one). With several, aov and material_cost_pct are nullopt,
 //   money_by_currency holds them per currency, and orders without a currency
 //   (which belong to none of them) are orders_excluded_currency.
+// - the shop KPIs of extra kinds (core/extra_kinds.h, docs/kpi.md):
+//   engagement_pct: orders first shipped in the window that have a review,
+//   share or referral event, over those orders;
+//   design_conversion_pct: orders whose design was submitted in the window
+//   (Rules::design_submitted_stage) that have shipped and carry no
+//   accuracy-failure return reason and no cancellation, over those orders;
+//   production_hours: over orders (not cancelled, confirmed) first packed in
+//   the window, sum(packed - confirmed) hours / sum(items), an order packed
+//   before its confirmation counting 0 h;
+//   retention_pct, csi, labor_pieces_per_hour from ActivityTotals
+//   (core/shop_kpis.h).
 // A KPI whose denominator is zero is nullopt. Pure functions.
 #pragma once
 
@@ -47,6 +58,7 @@
 #include "core/kpi_targets.h"
 #include "core/order_summary.h"
 #include "core/rules.h"
+#include "core/shop_kpis.h"
 #include "core/time.h"
 
 namespace floortrack {
@@ -110,6 +122,18 @@ struct KpiReport {
   std::optional<double> repeat_customer_pct;
   std::optional<double> on_time_pct;
   std::size_t with_promise = 0;  // on_time_pct's denominator
+  // Extra kinds' KPIs (docs/kpi.md), each with its denominator.
+  std::optional<double> retention_pct;
+  RetentionFigures retention;
+  std::optional<double> labor_pieces_per_hour;
+  LaborFigures labor;
+  std::optional<double> design_conversion_pct;
+  std::size_t designs_submitted = 0;
+  std::optional<double> csi;
+  std::size_t csi_responses = 0;
+  std::optional<double> engagement_pct;
+  std::optional<double> production_hours;
+  std::size_t production_orders = 0;  // orders first packed in the window
   // The currency aov and material_cost_pct are in: Rules::kpi_currency, else
   // the one currency the orders use; empty when they use none or several.
   std::string currency;
@@ -139,7 +163,9 @@ class KpiAccumulator {
  public:
   KpiAccumulator(const Rules& rules, const Window& window);
   void Add(const OrderSummary& order);
-  KpiReport Finish(const MaterialTotals& material);
+  // `activity` feeds retention_pct, csi and labor_pieces_per_hour; without
+  // it they are nullopt.
+  KpiReport Finish(const MaterialTotals& material, const ActivityTotals& activity = {});
 
  private:
   // Sums behind aov and material_cost_pct, over one set of orders.
@@ -152,6 +178,9 @@ class KpiAccumulator {
     void Add(const OrderSummary& order, bool shipped_in_window, bool counts_for_aov);
     MoneyKpis Kpis() const;
   };
+
+  // Whether a return reason of `order` is an accuracy failure.
+  bool Inaccurate(const OrderSummary& order) const;
 
   std::set<std::string> accuracy_failure_reasons_;  // copied: the accumulator may outlive the Rules
   std::string currency_;                            // Rules::kpi_currency, upper-cased
@@ -169,6 +198,11 @@ class KpiAccumulator {
   std::size_t other_currency_orders_ = 0;         // with currency_ set: left out
   std::map<std::string, MoneySums> by_currency_;  // with currency_ empty; "" = none
   std::size_t personalized_ = 0;
+  std::size_t designs_converted_ = 0;
+  std::size_t engaged_ = 0;
+  double production_ms_ = 0;
+  double production_items_ = 0;
+  Rules rules_;  // for the activity figures
   std::vector<std::string> customers_;  // customer_id of each order confirmed in the window
 };
 

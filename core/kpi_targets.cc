@@ -33,6 +33,12 @@ std::optional<double> ValueOf(const KpiReport& r, const std::string& kpi) {
   if (kpi == "aov") return r.aov;
   if (kpi == "personalization_pct") return r.personalization_pct;
   if (kpi == "on_time_pct") return r.on_time_pct;
+  if (kpi == "retention_pct") return r.retention_pct;
+  if (kpi == "labor_pieces_per_hour") return r.labor_pieces_per_hour;
+  if (kpi == "design_conversion_pct") return r.design_conversion_pct;
+  if (kpi == "csi") return r.csi;
+  if (kpi == "engagement_pct") return r.engagement_pct;
+  if (kpi == "production_hours") return r.production_hours;
   return std::nullopt;
 }
 

@@ -36,13 +36,15 @@ TargetStatus Judge(const KpiBand& band, std::optional<double> value);
 // The shop-wide KPIs a band may be given for (`[targets]` keys besides the
 // material ones). The shop-wide material_yield_pct is not among them: with
 // metals cast it mixes resin and metal, so material is judged per type.
-inline constexpr const char* kTargetKpis[] = {"turnaround_hours",     "order_accuracy_pct",
-                                              "first_pass_yield_pct", "material_cost_pct",
-                                              "repeat_customer_pct",  "aov",
-                                              "personalization_pct",  "on_time_pct"};
+inline constexpr const char* kTargetKpis[] = {
+    "turnaround_hours",    "order_accuracy_pct",    "first_pass_yield_pct", "material_cost_pct",
+    "repeat_customer_pct", "aov",                   "personalization_pct",  "on_time_pct",
+    "retention_pct",       "labor_pieces_per_hour", "design_conversion_pct", "csi",
+    "engagement_pct",      "production_hours"};
 
 struct KpiTargets {
-  // By KPI name (kTargetKpis); first_pass_yield_pct has no default band.
+  // By KPI name (kTargetKpis); first_pass_yield_pct and the extra kinds'
+  // KPIs (retention_pct onwards) have no default band.
   std::map<std::string, KpiBand> bands = {
       {"turnaround_hours", {72.0, 168.0}},
       {"order_accuracy_pct", {98.0, std::nullopt}},

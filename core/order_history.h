@@ -39,6 +39,15 @@ class OrderHistory {
   virtual Status VisitOrdersForKpi(const Window& window,
                                    const std::function<void(const OrderSummary&)>& visit) = 0;
   virtual Result<MaterialTotals> MaterialInWindow(const Window& window) = 0;
+  // The event-level inputs of retention_pct, csi and labor_pieces_per_hour
+  // (core/shop_kpis.h) for `window`; `now` ends shifts still open. The
+  // default has none (those KPIs are then null).
+  virtual Result<ActivityTotals> ActivityInWindow(const Window& window, TimePoint now) {
+    (void)window;
+    ActivityTotals none;
+    none.now = now;
+    return none;
+  }
   // Most recently active first.
   virtual Result<std::vector<OrderSummary>> ListOrders(const OrderFilter& filter) = 0;
   // Newest first.

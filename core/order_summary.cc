@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "core/corrections.h"
+#include "core/extra_kinds.h"
 
 namespace floortrack {
 namespace {
@@ -19,7 +20,7 @@ int OrderIndex(const std::string& stage, const Rules& rules) {
 // Folds one more event, in timeline order, into the summary's stage times,
 // order facts, returns and material (everything but current stage, event
 // count and failed_before_ship, which the callers settle).
-void Absorb(OrderSummary& summary, const StageEvent& e) {
+void Absorb(OrderSummary& summary, const StageEvent& e, const Rules& rules) {
   summary.last_received_at = std::max(summary.last_received_at, e.received_at);
   if (e.stage == kStageConfirmed) {
     // Timeline order: the first confirmed seen is the earliest.
@@ -30,6 +31,9 @@ void Absorb(OrderSummary& summary, const StageEvent& e) {
     if (summary.product.empty() && !e.product.empty()) summary.product = e.product;
     if (!summary.personalized && e.personalized) summary.personalized = e.personalized;
     if (!summary.promised_at && e.promised_at) summary.promised_at = e.promised_at;
+    if (!summary.items && e.items) summary.items = e.items;
+  } else if (e.stage == kStagePacked) {
+    if (!summary.packed_at) summary.packed_at = e.stage_time;
   } else if (e.stage == kStageShipped) {
     if (!summary.shipped_at) summary.shipped_at = e.stage_time;
   } else if (e.stage == kStageReturned) {
@@ -41,7 +45,12 @@ void Absorb(OrderSummary& summary, const StageEvent& e) {
   } else if (e.stage == kStageResumed) {
     summary.on_hold = false;
   }
-  if (!IsControlStage(e.stage) && e.stage != summary.production_stage) {
+  if (e.stage == rules.design_submitted_stage && !summary.submitted_at)
+    summary.submitted_at = e.stage_time;
+  const KindRole role = rules.ExtraRole(e.stage);
+  if (role == KindRole::kEngagement) summary.engaged = true;
+  if (!IsControlStage(e.stage) && !rules.IsExtraKind(e.stage) &&
+      e.stage != summary.production_stage) {
     summary.production_stage = e.stage;
     summary.production_stage_at = e.stage_time;
   }
@@ -96,7 +105,7 @@ OrderSummary SummarizeOrder(std::vector<StageEvent> events, const Rules& rules) 
   summary.current_stage = events.back().stage;
   summary.current_stage_at = events.back().stage_time;
 
-  for (const StageEvent& e : events) Absorb(summary, e);
+  for (const StageEvent& e : events) Absorb(summary, e, rules);
 
   // Needs the final shipped_at, so a second pass.
   for (const StageEvent& e : events) {
@@ -110,7 +119,7 @@ OrderSummary SummarizeOrder(std::vector<StageEvent> events, const Rules& rules) 
   return summary;
 }
 
-bool AppendToSummary(OrderSummary& summary, const StageEvent& e) {
+bool AppendToSummary(OrderSummary& summary, const StageEvent& e, const Rules& rules) {
   if (summary.event_count <= 0 || e.order_id != summary.order_id ||
       e.stage_time <= summary.current_stage_at || summary.void_events > 0 ||
       IsControlStage(e.stage) || summary.current_stage.empty()) {
@@ -120,7 +129,7 @@ bool AppendToSummary(OrderSummary& summary, const StageEvent& e) {
   summary.event_count += 1;
   summary.current_stage = e.stage;
   summary.current_stage_at = e.stage_time;
-  Absorb(summary, e);
+  Absorb(summary, e, rules);
   // Earlier events keep their verdict: they are all strictly before this one,
   // so before any first shipment this event may set. This event counts only
   // when no shipment precedes or equals it.

@@ -32,13 +32,19 @@ struct OrderSummary {
   std::string product;
   std::optional<bool> personalized;
   std::optional<TimePoint> promised_at;  // the promise the customer was given
+  std::optional<int> items;              // pieces in the order (`items`); KPIs read nullopt as 1
+
+  // Extra kinds and the stages the shop KPIs read (docs/kpi.md).
+  std::optional<TimePoint> packed_at;     // first "packed" stage time
+  std::optional<TimePoint> submitted_at;  // first Rules::design_submitted_stage event
+  bool engaged = false;                   // any review, share or referral event
 
   // Corrections (core/corrections.h). Voided events and voids are left out
   // of every field above and below except event_count (all stored events).
   std::optional<TimePoint> cancelled_at;  // first "cancelled" stage time
   bool on_hold = false;                   // the last on_hold/resumed is on_hold
   int void_events = 0;                    // "void" events stored for the order
-  // The last production (non-control) stage on the timeline and when the
+  // The last production stage (neither a control stage nor an extra kind) on the timeline and when the
   // order entered it: the first event of the last run of that stage
   // (a rework loop back into it enters it again). "" when none.
   std::string production_stage;
@@ -73,6 +79,6 @@ OrderSummary SummarizeOrder(std::vector<StageEvent> events, const Rules& rules);
 // or earlier stage time: the order's place depends on stage order and receive
 // time, so the caller recomputes from all events). Also false for control
 // events and for an order with voids: those are recomputed too.
-bool AppendToSummary(OrderSummary& summary, const StageEvent& event);
+bool AppendToSummary(OrderSummary& summary, const StageEvent& event, const Rules& rules);
 
 }  // namespace floortrack

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "core/device_format.h"
+#include "core/extra_kinds.h"
 #include "core/kpi_targets.h"
 #include "core/shop_time.h"
 #include "core/time.h"
@@ -56,6 +57,18 @@ struct Rules {
   // promised confirmed_at + this many days (on_time_pct, late, at risk);
   // 0 = no default (such orders carry no promise). 0 to 365.
   int default_promise_days = 0;
+  // extra_kinds: event kinds accepted besides the stages, never production
+  // stages (core/extra_kinds.h).
+  std::vector<std::string> extra_kinds = DefaultExtraKinds();
+  // [kpi] design_submitted_stage: the stage whose first event submits an
+  // order's design (design_conversion_pct); a stage or an extra kind.
+  std::string design_submitted_stage = "confirmed";
+  // [kpi] csi_scale: the range of a feedback event's `score`.
+  double csi_min = 1;
+  double csi_max = 10;
+  // [kpi] max_shift_hours: a shift without its end (or whose end came more
+  // than this after its start) counts this many hours at most.
+  int max_shift_hours = 12;
 
   // Device timestamps that cannot be right are not trusted: the receive time
   // is used instead, the device's ts is kept and the event is flagged. A ts
@@ -83,6 +96,17 @@ struct Rules {
   std::string shop_timezone = "UTC";
   WorkingHours working_hours = DefaultWorkingHours();
 
+  // Whether `kind` is declared in extra_kinds.
+  bool IsExtraKind(const std::string& kind) const {
+    for (const std::string& k : extra_kinds)
+      if (k == kind) return true;
+    return false;
+  }
+  // The KPI role of `kind` if declared in extra_kinds, else kNone.
+  KindRole ExtraRole(const std::string& kind) const {
+    return IsExtraKind(kind) ? RoleOfKind(kind) : KindRole::kNone;
+  }
+
   // Position of `stage` in `stages`, or -1 when unknown.
   int StageIndex(const std::string& stage) const {
     for (std::size_t i = 0; i < stages.size(); ++i)
@@ -94,5 +118,7 @@ struct Rules {
 inline constexpr const char* kStageConfirmed = "confirmed";
 inline constexpr const char* kStageShipped = "shipped";
 inline constexpr const char* kStageReturned = "returned";
+// production_hours ends at an order's first "packed" (docs/kpi.md).
+inline constexpr const char* kStagePacked = "packed";
 
 }  // namespace floortrack

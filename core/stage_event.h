@@ -64,6 +64,10 @@ struct StageEvent {
   std::string product;
   std::optional<bool> personalized;
   std::optional<TimePoint> promised_at;
+  // Pieces in the order (on "confirmed"; production_hours, labor).
+  std::optional<int> items;
+  // On a "feedback" event: the customer's satisfaction score (csi).
+  std::optional<double> score;
 
   // On a "void" event: the event_id of the event of this order it voids
   // (core/corrections.h); empty otherwise.

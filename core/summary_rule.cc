@@ -9,7 +9,7 @@ Status UpdateSummary(SummaryStorage& storage, const StageEvent& event, const Rul
   if (!stored) return stored.error();
   if (const std::optional<OrderSummary>& previous = stored.value()) {
     OrderSummary next = *previous;
-    if (AppendToSummary(next, event)) return storage.SaveSummary(next, &*previous);
+    if (AppendToSummary(next, event, rules)) return storage.SaveSummary(next, &*previous);
   }
   return RebuildSummary(storage, event.order_id, rules);
 }
@@ -26,6 +26,11 @@ std::string SummaryVersion(const Rules& rules) {
   // Each stage as "<byte length>:<name>", so no stage name can be ambiguous.
   std::string version = "logic " + std::to_string(kSummaryLogicVersion) + "; stages ";
   for (const std::string& stage : rules.stages) version += std::to_string(stage.size()) + ":" + stage;
+  // Which kinds are extra and which stage submits a design change what a
+  // summary holds (production stage, engaged, submitted_at).
+  version += "; extra ";
+  for (const std::string& kind : rules.extra_kinds) version += std::to_string(kind.size()) + ":" + kind;
+  version += "; design " + rules.design_submitted_stage;
   return version;
 }
 

@@ -29,7 +29,8 @@ namespace floortrack {
 // Bump when SummarizeOrder/AppendToSummary change what they compute, so
 // stores rebuild the summaries an older release wrote.
 // 2: promised_at, corrections (cancelled, hold, voids), production stage.
-inline constexpr int kSummaryLogicVersion = 2;
+// 3: extra kinds (items, packed_at, submitted_at, engaged).
+inline constexpr int kSummaryLogicVersion = 3;
 
 // The store's side of the rule. Calls happen inside the store's write
 // transaction; implementations need not be thread-safe.

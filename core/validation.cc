@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "core/corrections.h"
+#include "core/extra_kinds.h"
 
 namespace floortrack {
 namespace {
@@ -11,7 +12,18 @@ namespace {
 // (epoch seconds sent as milliseconds) rather than real history.
 constexpr std::int64_t kEarliestEpochMs = 946684800000;
 
+// Pieces one order may hold: more than any workshop puts in one order.
+constexpr int kMaxItems = 10000;
+
 Error Invalid(std::string message) { return MakeError(ErrorKind::kInvalid, std::move(message)); }
+
+// A config number as the shop wrote it: "1", "0.5".
+std::string Number(double v) {
+  std::string s = std::to_string(v);
+  s.erase(s.find_last_not_of('0') + 1);
+  if (!s.empty() && s.back() == '.') s.pop_back();
+  return s;
+}
 
 Result<TimePoint> ToTime(const RawTime& raw, const char* field) {
   TimePoint t{};
@@ -89,17 +101,50 @@ Status CheckControl(const EventFields& f, const Rules& rules) {
   return Ok{};
 }
 
+// Extra kinds (core/extra_kinds.h): shift events name an operator and no
+// order or batch; a feedback event carries a score on the configured scale;
+// only feedback has a score.
+Status CheckExtraKind(const EventFields& f, const Rules& rules) {
+  const KindRole role = rules.ExtraRole(*f.stage);
+  if (f.score && role != KindRole::kFeedback)
+    return Invalid("field 'score' is only for stage \"" + std::string(kKindFeedback) + "\"");
+  if (role == KindRole::kFeedback) {
+    if (!f.score) return Invalid("field 'score' is missing (stage \"feedback\")");
+    if (!std::isfinite(*f.score) || *f.score < rules.csi_min || *f.score > rules.csi_max)
+      return Invalid("field 'score' must be a number from " + Number(rules.csi_min) + " to " +
+                     Number(rules.csi_max));
+  }
+  if (!IsOrderless(role)) return Ok{};
+  if (!f.operator_name || f.operator_name->empty())
+    return Invalid("stage '" + *f.stage + "' needs an 'operator'");
+  if (f.order_id || f.batch_id || f.orders)
+    return Invalid("stage '" + *f.stage + "' is a shift event: no 'order_id' or 'batch_id'");
+  if (f.material) return Invalid("stage '" + *f.stage + "' cannot carry 'material'");
+  return Ok{};
+}
+
+Status CheckItems(const EventFields& f) {
+  if (!f.items) return Ok{};
+  const double n = *f.items;
+  if (!std::isfinite(n) || n < 1 || n > kMaxItems || n != std::floor(n))
+    return Invalid("field 'items' must be a whole number from 1 to " + std::to_string(kMaxItems));
+  return Ok{};
+}
+
 Status CheckIdentity(const EventFields& f, const Rules& rules) {
   if (auto batch = CheckBatch(f, rules); !batch) return batch;
-  if (!f.order_id && !f.batch_id) return Invalid("field 'order_id' is missing");
+  if (!f.stage) return Invalid("field 'stage' is missing");
+  const bool orderless = IsOrderless(rules.ExtraRole(*f.stage));
+  if (!f.order_id && !f.batch_id && !orderless) return Invalid("field 'order_id' is missing");
   if (f.order_id && !IsValidOrderId(*f.order_id, rules.limits.max_order_id_bytes))
     return Invalid("field 'order_id' must be 1-64 characters of [A-Za-z0-9._:-]");
   if (f.order_id && f.orders)
     return Invalid("field 'orders' and field 'order_id' exclude each other");
-  if (!f.stage) return Invalid("field 'stage' is missing");
-  if (rules.StageIndex(*f.stage) < 0 && !IsControlStage(*f.stage))
+  if (rules.StageIndex(*f.stage) < 0 && !IsControlStage(*f.stage) && !rules.IsExtraKind(*f.stage))
     return Invalid("field 'stage' is not a known stage: '" + *f.stage + "'");
   if (auto control = CheckControl(f, rules); !control) return control;
+  if (auto extra = CheckExtraKind(f, rules); !extra) return extra;
+  if (auto items = CheckItems(f); !items) return items;
   if (f.event_id && (f.event_id->empty() || f.event_id->size() > rules.limits.max_event_id_bytes))
     return Invalid("field 'event_id' must be 1-128 characters");
   if (f.result && *f.result != "pass" && *f.result != "fail")
@@ -169,6 +214,8 @@ Result<StageEvent> Validate(EventFields f, const MessageContext& message, const 
   e.product = f.product.value_or("");
   e.personalized = f.personalized;
   e.voids = f.voids.value_or("");
+  if (f.items) e.items = static_cast<int>(*f.items);
+  e.score = f.score;
   return e;
 }
 

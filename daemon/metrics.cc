@@ -27,6 +27,13 @@ void AddKpis(prometheus::Family<prometheus::Gauge>& kpi,
       {"aov", &r.aov},
       {"personalization_pct", &r.personalization_pct},
       {"repeat_customer_pct", &r.repeat_customer_pct},
+      {"on_time_pct", &r.on_time_pct},
+      {"retention_pct", &r.retention_pct},
+      {"labor_pieces_per_hour", &r.labor_pieces_per_hour},
+      {"design_conversion_pct", &r.design_conversion_pct},
+      {"csi", &r.csi},
+      {"engagement_pct", &r.engagement_pct},
+      {"production_hours", &r.production_hours},
   };
   for (const auto& [name, value] : values)
     if (value->has_value()) kpi.Add({{"kpi", name}, {"window", window}}).Set(**value);

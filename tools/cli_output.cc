@@ -137,6 +137,25 @@ json KpiJson(const KpiReport& r) {
       {"orders_excluded_currency", r.orders_excluded_currency},
   };
   j["material_loss_pct"] = OptionalNumber(r.material_loss_pct);
+  j["retention_pct"] = OptionalNumber(r.retention_pct);
+  j["retention"] = {{"customers_at_start", r.retention.at_start},
+                    {"returning", r.retention.returning}};
+  j["labor_pieces_per_hour"] = OptionalNumber(r.labor_pieces_per_hour);
+  json operators = json::object();
+  for (const auto& [name, l] : r.labor.by_operator)
+    operators[name] = {{"pieces", l.pieces},
+                       {"staff_hours", l.staff_hours},
+                       {"pieces_per_hour", OptionalNumber(l.pieces_per_hour)}};
+  j["labor"] = {{"pieces", r.labor.pieces},
+                {"staff_hours", r.labor.staff_hours},
+                {"by_operator", std::move(operators)}};
+  j["design_conversion_pct"] = OptionalNumber(r.design_conversion_pct);
+  j["designs_submitted"] = r.designs_submitted;
+  j["csi"] = OptionalNumber(r.csi);
+  j["csi_responses"] = r.csi_responses;
+  j["engagement_pct"] = OptionalNumber(r.engagement_pct);
+  j["production_hours"] = OptionalNumber(r.production_hours);
+  j["production_orders"] = r.production_orders;
   json materials = json::object();
   for (const auto& [type, m] : r.materials) {
     materials[type] = {{"used_g", m.sums.used_g},
@@ -163,7 +182,11 @@ Result<KpiReport> KpiReportOf(OrderHistory& history, const Rules& rules, const W
   if (!visited) return visited.error();
   auto material = history.MaterialInWindow(window);
   if (!material) return material.error();
-  return kpis.Finish(material.value());
+  // Shifts still open end now.
+  auto activity = history.ActivityInWindow(
+      window, std::chrono::floor<Millis>(std::chrono::system_clock::now()));
+  if (!activity) return activity.error();
+  return kpis.Finish(material.value(), activity.value());
 }
 
 Result<json> KpiReportJson(OrderHistory& history, const Rules& rules, const Window& window) {
@@ -192,7 +215,21 @@ std::string KpiTable(const KpiReport& r) {
       << "personalized         " << Fixed(r.personalization_pct, " %") << "\n"
       << "repeat customers     " << Fixed(r.repeat_customer_pct, " %") << "\n"
       << "on time              " << Fixed(r.on_time_pct, " %") << " of " << r.with_promise
-      << " shipped with a promise\n";
+      << " shipped with a promise\n"
+      << "retention            " << Fixed(r.retention_pct, " %") << " of "
+      << r.retention.at_start << " customers at the start\n"
+      << "design conversion    " << Fixed(r.design_conversion_pct, " %") << " of "
+      << r.designs_submitted << " designs submitted\n"
+      << "satisfaction (csi)   " << Fixed(r.csi) << " from " << r.csi_responses << " responses\n"
+      << "engagement           " << Fixed(r.engagement_pct, " %") << " of shipped orders\n"
+      << "production hours     " << Fixed(r.production_hours, " h per piece") << " over "
+      << r.production_orders << " orders packed\n"
+      << "labor                " << Fixed(r.labor_pieces_per_hour, " pieces per staff-hour")
+      << " (" << Fixed(r.labor.pieces) << " pieces, " << Fixed(r.labor.staff_hours)
+      << " staff-hours)\n";
+  for (const auto& [name, l] : r.labor.by_operator)
+    out << "  " << name << "  " << Fixed(l.pieces_per_hour, " pieces/h") << " (" << Fixed(l.pieces)
+        << " pieces, " << Fixed(l.staff_hours) << " h)\n";
   if (!r.money_by_currency.empty()) {
     out << "several currencies: average order value and material cost per currency\n";
     for (const auto& [code, m] : r.money_by_currency)

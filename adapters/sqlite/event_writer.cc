@@ -17,24 +17,25 @@ constexpr std::size_t kRebuildBatch = 5000;  // orders per transaction when rebu
 constexpr const char* kInsertEventSql =
     "INSERT INTO events(" FT_EVENT_COLUMNS ", raw) VALUES "
     "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, "
-    "?21, ?22, ?23, ?24, ?25, ?26, ?27) ON CONFLICT(event_key) DO NOTHING";
+    "?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29) ON CONFLICT(event_key) DO NOTHING";
 constexpr const char* kOrderEventsSql =
     "SELECT " FT_EVENT_COLUMNS " FROM events WHERE order_id = ?1 ORDER BY stage_ms, seq";
 constexpr const char* kFindOrderSql = "SELECT " FT_ORDER_COLUMNS " FROM orders WHERE order_id = ?1";
 constexpr const char* kUpsertOrderSql =
     "INSERT INTO orders(" FT_ORDER_COLUMNS ") VALUES "
     "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, "
-    "?21, ?22, ?23) "
+    "?21, ?22, ?23, ?24, ?25, ?26, ?27) "
     "ON CONFLICT(order_id) DO UPDATE SET (" FT_ORDER_COLUMNS ") = (excluded.order_id, "
     "excluded.confirmed_ms, excluded.shipped_ms, excluded.current_stage, "
     "excluded.current_stage_ms, excluded.last_received_ms, excluded.event_count, excluded.value, "
     "excluded.currency, excluded.customer_id, excluded.product, excluded.personalized, "
     "excluded.used_g, excluded.scrap_g, excluded.material_cost, excluded.failed_before_ship, "
     "excluded.return_reasons, excluded.promised_ms, excluded.cancelled_ms, excluded.on_hold, "
-    "excluded.void_events, excluded.production_stage, excluded.production_stage_ms)";
-// The update when confirmed_ms and shipped_ms stay as they were: those two
-// columns are left out of SET, so SQLite leaves orders_by_confirmed and
-// orders_by_shipped alone (two fewer B-tree pages written, and fsynced, per
+    "excluded.void_events, excluded.production_stage, excluded.production_stage_ms, "
+    "excluded.items, excluded.packed_ms, excluded.submitted_ms, excluded.engaged)";
+// The update when confirmed_ms, shipped_ms and submitted_ms stay as they
+// were: those columns are left out of SET, so SQLite leaves
+// orders_by_confirmed, orders_by_shipped and orders_by_submitted alone (two fewer B-tree pages written, and fsynced, per
 // event). Takes BindSummary's parameters; ?2 and ?3 only check that the row
 // still has the times the previous summary was read with.
 constexpr const char* kUpdateOrderSql =
@@ -42,8 +43,9 @@ constexpr const char* kUpdateOrderSql =
     "event_count = ?7, value = ?8, currency = ?9, customer_id = ?10, product = ?11, "
     "personalized = ?12, used_g = ?13, scrap_g = ?14, material_cost = ?15, "
     "failed_before_ship = ?16, return_reasons = ?17, promised_ms = ?18, cancelled_ms = ?19, "
-    "on_hold = ?20, void_events = ?21, production_stage = ?22, production_stage_ms = ?23 "
-    "WHERE order_id = ?1 AND confirmed_ms IS ?2 AND shipped_ms IS ?3";
+    "on_hold = ?20, void_events = ?21, production_stage = ?22, production_stage_ms = ?23, "
+    "items = ?24, packed_ms = ?25, engaged = ?27 "
+    "WHERE order_id = ?1 AND confirmed_ms IS ?2 AND shipped_ms IS ?3 AND submitted_ms IS ?26";
 constexpr const char* kInsertRejectSql =
     "INSERT INTO rejects(" FT_REJECT_COLUMNS ") VALUES (?1, ?2, ?3, ?4, ?5)";
 constexpr const char* kBumpRejectsSql =
@@ -80,7 +82,8 @@ constexpr const char* kGetDeviceStateSql = "SELECT state FROM device_state WHERE
 constexpr const char* kPutDeviceStateSql =
     "INSERT INTO device_state(device, state, updated_ms) VALUES (?1, ?2, ?3) "
     "ON CONFLICT(device) DO UPDATE SET state = excluded.state, updated_ms = excluded.updated_ms";
-constexpr const char* kOrderIdsSql = "SELECT DISTINCT order_id FROM events ORDER BY order_id";
+constexpr const char* kOrderIdsSql =
+    "SELECT DISTINCT order_id FROM events WHERE order_id <> '' ORDER BY order_id";
 
 }  // namespace
 
@@ -376,6 +379,8 @@ Result<bool> EventWriter::Insert(const StageEvent& event) {
     if (rc != SQLITE_DONE) return db_.SqlError(rc, "inserting the event");
   }
   if (sqlite3_changes(db_.handle()) == 0) return false;
+  // A shift event belongs to no order: nothing to summarize.
+  if (event.order_id.empty()) return true;
   if (auto s = UpdateSummary(*this, event, rules_); !s) return s.error();
   return true;
 }
@@ -444,7 +449,8 @@ Result<std::vector<StageEvent>> EventWriter::LoadEventsForSummary(const std::str
 
 Status EventWriter::SaveSummary(const OrderSummary& summary, const OrderSummary* previous) {
   const bool keys_same = previous && previous->confirmed_at == summary.confirmed_at &&
-                         previous->shipped_at == summary.shipped_at;
+                         previous->shipped_at == summary.shipped_at &&
+                         previous->submitted_at == summary.submitted_at;
   {
     Statement q(keys_same ? update_order_.get() : upsert_order_.get());
     BindSummary(q, summary);

@@ -16,7 +16,7 @@ constexpr std::int64_t kMaxMs = std::numeric_limits<std::int64_t>::max();
 constexpr const char* kOrderEventsSql =
     "SELECT " FT_EVENT_COLUMNS ", raw FROM events WHERE order_id = ?1 ORDER BY stage_ms, seq";
 constexpr const char* kFindOrderSql = "SELECT " FT_ORDER_COLUMNS " FROM orders WHERE order_id = ?1";
-// ?1 = since (inclusive), ?2 = until (exclusive). Four disjoint arms, each
+// ?1 = since (inclusive), ?2 = until (exclusive). Five disjoint arms, each
 // one index range, so no row is read twice and nothing is deduplicated:
 // confirmed in the window; shipped in it but confirmed outside it; open at
 // until and confirmed before since (unshipped; shipped at or after until).
@@ -25,7 +25,15 @@ constexpr const char* kOrdersForKpiSql =
     "UNION ALL SELECT " FT_KPI_COLUMNS " FROM orders WHERE shipped_ms >= ?1 AND shipped_ms < ?2 "
     "AND (confirmed_ms IS NULL OR confirmed_ms < ?1 OR confirmed_ms >= ?2) "
     "UNION ALL SELECT " FT_KPI_COLUMNS " FROM orders WHERE shipped_ms IS NULL AND confirmed_ms < ?1 "
-    "UNION ALL SELECT " FT_KPI_COLUMNS " FROM orders WHERE shipped_ms >= ?2 AND confirmed_ms < ?1";
+    "UNION ALL SELECT " FT_KPI_COLUMNS " FROM orders WHERE shipped_ms >= ?2 AND confirmed_ms < ?1 "
+    // A design submitted in the window apart from the confirmation
+    // ([kpi] design_submitted_stage; orders_by_submitted), in no arm above.
+    "UNION ALL SELECT " FT_KPI_COLUMNS " FROM orders WHERE submitted_ms >= ?1 "
+    "AND submitted_ms < ?2 AND submitted_ms IS NOT confirmed_ms "
+    "AND (confirmed_ms IS NULL OR confirmed_ms < ?1 OR confirmed_ms >= ?2) "
+    "AND (shipped_ms IS NULL OR shipped_ms < ?1 OR shipped_ms >= ?2) "
+    "AND NOT (confirmed_ms IS NOT NULL AND confirmed_ms < ?1 AND "
+    "(shipped_ms IS NULL OR shipped_ms >= ?2))";
 // With no `since` nearly every order is relevant: one sequential scan beats
 // index ranges with a table lookup per row. The KpiAccumulator ignores the rest.
 constexpr const char* kAllOrdersSql = "SELECT " FT_KPI_COLUMNS " FROM orders";

@@ -44,12 +44,16 @@ class OrderReader final : public OrderHistory {
       const std::function<void(const std::string&, const std::string&)>& visit) override;
   Status VisitShippedTimelines(const Window& shipped,
                                const std::function<void(std::vector<StageEvent>)>& visit) override;
+  // In activity_queries.cc.
+  Result<ActivityTotals> ActivityInWindow(const Window& window, TimePoint now) override;
 
  private:
   OrderReader(Database& db, Rules rules) : db_(db), rules_(std::move(rules)) {}
   Status Visit(Statement& q, const char* what,
                const std::function<void(const OrderSummary&)>& visit);
   Result<std::uint64_t> Count(sqlite3_stmt* stmt, const char* what);
+  // Prepares `sql` into `slot` unless it already holds a statement.
+  Status Prepared(StmtPtr& slot, const char* sql);
 
   Database& db_;
   Rules rules_;
@@ -57,7 +61,8 @@ class OrderReader final : public OrderHistory {
       list_orders_, list_open_orders_, recent_rejects_, reject_total_, event_count_, batch_members_,
       batch_events_, batches_of_order_, shipped_events_, any_void_, material_unvoided_;
   StmtPtr flow_timelines_, export_events_, export_orders_, export_all_orders_,
-      voids_;  // flow_queries.cc
+      voids_;                                          // flow_queries.cc
+  StmtPtr customers_, feedback_, shifts_, pieces_;  // activity_queries.cc
 };
 
 }  // namespace floortrack::sqlite

@@ -15,7 +15,8 @@ void BindEvent(Statement& q, const StageEvent& e) {
   q.Real(17, e.material_cost).RealOrNull(18, e.value).TextOrNull(19, e.currency);
   q.TextOrNull(20, e.customer_id).TextOrNull(21, e.product).BoolOrNull(22, e.personalized);
   q.TimeOrNull(23, e.promised_at).TextOrNull(24, e.batch_id).TextOrNull(26, e.voids);
-  q.Blob(27, e.raw_payload);
+  if (e.items) q.Int(27, *e.items);
+  q.RealOrNull(28, e.score).Blob(29, e.raw_payload);
 }
 
 StageEvent ReadEvent(const Statement& q, bool with_raw) {
@@ -43,6 +44,8 @@ StageEvent ReadEvent(const Statement& q, bool with_raw) {
   e.promised_at = q.OptTime(22);
   e.batch_id = q.Text(23);
   e.voids = q.Text(25);
+  if (!q.IsNull(26)) e.items = static_cast<int>(q.Int(26));
+  e.score = q.OptReal(27);
   if (with_raw) e.raw_payload = q.Blob(kEventRawColumn);
   return e;
 }
@@ -81,6 +84,8 @@ void BindSummary(Statement& q, const OrderSummary& o) {
   q.Text(17, EncodeReasons(o.return_reasons)).TimeOrNull(18, o.promised_at);
   q.TimeOrNull(19, o.cancelled_at).Int(20, o.on_hold ? 1 : 0).Int(21, o.void_events);
   q.Text(22, o.production_stage).TimeOrNull(23, o.production_stage_at);
+  if (o.items) q.Int(24, *o.items);
+  q.TimeOrNull(25, o.packed_at).TimeOrNull(26, o.submitted_at).Int(27, o.engaged ? 1 : 0);
 }
 
 std::optional<OrderSummary> ReadSummary(const Statement& q) {
@@ -110,6 +115,10 @@ std::optional<OrderSummary> ReadSummary(const Statement& q) {
   o.void_events = static_cast<int>(q.Int(20));
   o.production_stage = q.Text(21);
   o.production_stage_at = q.OptTime(22);
+  if (!q.IsNull(23)) o.items = static_cast<int>(q.Int(23));
+  o.packed_at = q.OptTime(24);
+  o.submitted_at = q.OptTime(25);
+  o.engaged = q.Int(26) != 0;
   return o;
 }
 

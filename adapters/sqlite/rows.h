@@ -24,13 +24,14 @@
   "event_key, order_id, stage, stage_ms, received_ms, device_ms, time_source, topic, "      \
   "station, operator, result, defect, reason, material_type, used_g, scrap_g, "             \
   "material_cost, value, currency, customer_id, product, personalized, promised_ms, "       \
-  "batch_id, recovered_g, voids"
+  "batch_id, recovered_g, voids, items, score"
 
 #define FT_ORDER_COLUMNS                                                                    \
   "order_id, confirmed_ms, shipped_ms, current_stage, current_stage_ms, last_received_ms, " \
   "event_count, value, currency, customer_id, product, personalized, used_g, scrap_g, "     \
   "material_cost, failed_before_ship, return_reasons, promised_ms, cancelled_ms, on_hold, "   \
-  "void_events, production_stage, production_stage_ms"
+  "void_events, production_stage, production_stage_ms, items, packed_ms, submitted_ms, "    \
+  "engaged"
 
 // Only the columns the KPIs (and kpi --by product, customer) read, in
 // FT_ORDER_COLUMNS' positions (NULL reads back as "" or 0): a third of the
@@ -38,20 +39,21 @@
 #define FT_KPI_COLUMNS                                                                      \
   "order_id, confirmed_ms, shipped_ms, NULL, NULL, NULL, NULL, value, currency, "           \
   "customer_id, product, personalized, NULL, NULL, material_cost, failed_before_ship, "     \
-  "return_reasons, promised_ms, cancelled_ms, NULL, NULL, NULL, NULL"
+  "return_reasons, promised_ms, cancelled_ms, NULL, NULL, NULL, NULL, items, packed_ms, "  \
+  "submitted_ms, engaged"
 
 #define FT_REJECT_COLUMNS "received_ms, topic, reason, raw, payload_size"
 // clang-format on
 
 namespace floortrack::sqlite {
 
-inline constexpr int kEventRawColumn = 26;  // in "SELECT FT_EVENT_COLUMNS, raw"
+inline constexpr int kEventRawColumn = 28;  // in "SELECT FT_EVENT_COLUMNS, raw"
 
-// Binds ?1..?27 (FT_EVENT_COLUMNS, then raw).
+// Binds ?1..?29 (FT_EVENT_COLUMNS, then raw).
 void BindEvent(Statement& q, const StageEvent& e);
 StageEvent ReadEvent(const Statement& q, bool with_raw);
 
-// Binds ?1..?23 (FT_ORDER_COLUMNS).
+// Binds ?1..?27 (FT_ORDER_COLUMNS).
 void BindSummary(Statement& q, const OrderSummary& o);
 // nullopt when return_reasons is malformed.
 std::optional<OrderSummary> ReadSummary(const Statement& q);

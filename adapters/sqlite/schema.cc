@@ -144,6 +144,26 @@ ALTER TABLE orders ADD COLUMN production_stage TEXT NOT NULL DEFAULT '';
 ALTER TABLE orders ADD COLUMN production_stage_ms INTEGER;
 )sql";
 
+// Step 6: extra kinds (core/extra_kinds.h) and the shop KPIs they feed: an
+// event's items and feedback score; the summary's items, first packed time,
+// design submission time and engagement. The summaries are rebuilt after it
+// (summary logic version 3). Shift events carry no order (order_id ''):
+// their partial index serves staff-hours; feedback scores and operator
+// events theirs (csi, labor_pieces_per_hour); a design submitted apart from
+// the confirmation is found by its own partial index.
+constexpr const char* kSchema6Sql = R"sql(
+ALTER TABLE events ADD COLUMN items INTEGER;
+ALTER TABLE events ADD COLUMN score REAL;
+CREATE INDEX events_shifts ON events(stage_ms) WHERE order_id = '';
+CREATE INDEX events_scores ON events(stage_ms, score) WHERE score IS NOT NULL;
+CREATE INDEX events_by_operator ON events(stage_ms, operator) WHERE operator IS NOT NULL;
+ALTER TABLE orders ADD COLUMN items INTEGER;
+ALTER TABLE orders ADD COLUMN packed_ms INTEGER;
+ALTER TABLE orders ADD COLUMN submitted_ms INTEGER;
+ALTER TABLE orders ADD COLUMN engaged INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX orders_by_submitted ON orders(submitted_ms) WHERE submitted_ms IS NOT confirmed_ms;
+)sql";
+
 struct Step {
   int version;       // the version this step produces
   const char* what;  // for progress and errors
@@ -156,6 +176,7 @@ constexpr Step kSteps[] = {
     {3, "redelivery tail", kSchema3Sql},
     {4, "batches, recovered metal, device state", kSchema4Sql},
     {5, "due dates and corrections", kSchema5Sql},
+    {6, "extra kinds: items, feedback scores, shifts", kSchema6Sql},
 };
 static_assert(sizeof(kSteps) / sizeof(kSteps[0]) == kStoreSchemaVersion,
               "one migration step per schema version");

@@ -38,7 +38,18 @@ const std::set<std::string> kKpiKeys = {"window",
                                         "orders_excluded_currency",
                                         "material_loss_pct",
                                         "materials",
-                                        "targets"};
+                                        "targets",
+                                        "retention_pct",
+                                        "retention",
+                                        "labor_pieces_per_hour",
+                                        "labor",
+                                        "design_conversion_pct",
+                                        "designs_submitted",
+                                        "csi",
+                                        "csi_responses",
+                                        "engagement_pct",
+                                        "production_hours",
+                                        "production_orders"};
 
 TEST_CASE("KpiJson for one currency: the figures as before plus orders_excluded_currency 0") {
   KpiReport r;

@@ -74,13 +74,13 @@ TEST_CASE(
   CHECK(s.current_stage == "on_hold");
   CHECK(s.production_stage == "printed");
   CHECK(*s.production_stage_at == H(2));
-  CHECK_FALSE(AppendToSummary(s, Ev("A", "r", "resumed", 4)));
+  CHECK_FALSE(AppendToSummary(s, Ev("A", "r", "resumed", 4), rules));
   events.push_back(Ev("A", "r", "resumed", 4));
   s = SummarizeOrder(events, rules);
   CHECK_FALSE(s.on_hold);
   // A production event after the hold appends as before and keeps the hold state.
   OrderSummary appended = s;
-  CHECK(AppendToSummary(appended, Ev("A", "c", "cast", 5)));
+  CHECK(AppendToSummary(appended, Ev("A", "c", "cast", 5), rules));
   events.push_back(Ev("A", "c", "cast", 5));
   const OrderSummary rebuilt = SummarizeOrder(events, rules);
   CHECK(appended.production_stage == rebuilt.production_stage);
@@ -110,7 +110,7 @@ TEST_CASE("Summary: a void removes its event, before or after it arrives; both s
   CHECK(s.material_cost == 0);
   // The void arrives first (out of order): once the event arrives it is voided too.
   OrderSummary early = SummarizeOrder({Confirmed("A", 0, 48), Void("A", "v-1", "q-1", 4)}, rules);
-  CHECK_FALSE(AppendToSummary(early, fail));  // an order with voids is always recomputed
+  CHECK_FALSE(AppendToSummary(early, fail, rules));  // an order with voids is always recomputed
   early = SummarizeOrder({Confirmed("A", 0, 48), Void("A", "v-1", "q-1", 4), fail}, rules);
   CHECK_FALSE(early.failed_before_ship);
   CHECK(early.current_stage == "confirmed");

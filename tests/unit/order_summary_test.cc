@@ -318,7 +318,7 @@ TEST_CASE("AppendToSummary equals a full recompute whenever it applies, and refu
       if (e.stage == "returned") e.reason = next(2) ? "defective" : "";
       events.push_back(e);
       const OrderSummary full = SummarizeOrder(events, rules);
-      if (i > 0 && AppendToSummary(incremental, e)) {
+      if (i > 0 && AppendToSummary(incremental, e, rules)) {
         ++applied;
         CHECK(SameSummary(incremental, full));
       } else {
@@ -339,16 +339,16 @@ TEST_CASE("AppendToSummary: a fail after the first shipment does not count, befo
   OrderSummary s = SummarizeOrder({Ev("c", "confirmed", 0, 0)}, rules);
   StageEvent qc = Ev("q", "qc", 1, 1);
   qc.result = StageResult::kFail;
-  REQUIRE(AppendToSummary(s, qc));
+  REQUIRE(AppendToSummary(s, qc, rules));
   CHECK(s.failed_before_ship);
   OrderSummary t = SummarizeOrder({Ev("c", "confirmed", 0, 0), Ev("s", "shipped", 2, 2)}, rules);
   StageEvent late = Ev("l", "returned", 3, 3);
   late.result = StageResult::kFail;
-  REQUIRE(AppendToSummary(t, late));
+  REQUIRE(AppendToSummary(t, late, rules));
   CHECK_FALSE(t.failed_before_ship);
   // Same stage time as the current last event: refused, untouched.
   OrderSummary before = t;
-  CHECK_FALSE(AppendToSummary(t, Ev("x", "packed", 3, 4)));
+  CHECK_FALSE(AppendToSummary(t, Ev("x", "packed", 3, 4), rules));
   CHECK(SameSummary(t, before));
 }
 

@@ -1,0 +1,98 @@
+// OrderReader's event-level inputs of the shop KPIs (core/shop_kpis.h):
+// customers for retention_pct, feedback scores for csi, shifts and pieces
+// for labor_pieces_per_hour. Statements are prepared on first use.
+#include <limits>
+
+#include "adapters/sqlite/order_reader.h"
+#include "adapters/sqlite/statement.h"
+
+namespace floortrack::sqlite {
+namespace {
+
+constexpr std::int64_t kMinMs = std::numeric_limits<std::int64_t>::min();
+constexpr std::int64_t kMaxMs = std::numeric_limits<std::int64_t>::max();
+
+// Leaves out the events a void of the same order names (as kMaterialUnvoidedSql).
+#define FT_NOT_VOIDED                                                                   \
+  "NOT EXISTS (SELECT 1 FROM events v WHERE v.order_id = e.order_id AND "               \
+  "v.voids IS NOT NULL AND e.stage <> 'void' AND "                                      \
+  "(v.voids = e.event_key OR v.voids || '/' || v.order_id = e.event_key))"
+
+// ?1 = since, ?2 = until: per customer, the first confirmed order and
+// whether one was confirmed in the window.
+constexpr const char* kCustomersSql =
+    "SELECT MIN(confirmed_ms), MAX(confirmed_ms >= ?1) FROM orders "
+    "WHERE customer_id IS NOT NULL AND customer_id <> '' AND confirmed_ms < ?2 "
+    "GROUP BY customer_id";
+// ?3 = the feedback kind. Index events_scores.
+constexpr const char* kFeedbackSql =
+    "SELECT COALESCE(SUM(score), 0), COUNT(*) FROM events e WHERE score IS NOT NULL "
+    "AND stage_ms >= ?1 AND stage_ms < ?2 AND stage = ?3 AND " FT_NOT_VOIDED;
+// Shift events have no order. Index events_shifts.
+constexpr const char* kShiftsSql =
+    "SELECT operator, stage, stage_ms FROM events WHERE order_id = '' "
+    "AND stage_ms >= ?1 AND stage_ms < ?2";
+// Index events_by_operator; each event counts its order's items.
+constexpr const char* kPiecesSql =
+    "SELECT e.operator, e.stage, COALESCE(e.result = 'fail', 0), SUM(COALESCE(o.items, 1)) "
+    "FROM events e LEFT JOIN orders o ON o.order_id = e.order_id "
+    "WHERE e.operator IS NOT NULL AND e.stage_ms >= ?1 AND e.stage_ms < ?2 "
+    "AND e.order_id <> '' AND " FT_NOT_VOIDED " GROUP BY 1, 2, 3";
+
+std::int64_t SinceMs(const std::optional<TimePoint>& t) { return t ? ToEpochMs(*t) : kMinMs; }
+std::int64_t UntilMs(const std::optional<TimePoint>& t) { return t ? ToEpochMs(*t) : kMaxMs; }
+
+}  // namespace
+
+Status OrderReader::Prepared(StmtPtr& slot, const char* sql) {
+  if (slot) return Ok{};
+  return db_.Prepare(sql, slot);
+}
+
+Result<ActivityTotals> OrderReader::ActivityInWindow(const Window& window, TimePoint now) {
+  return NoThrow([&]() -> Result<ActivityTotals> {
+    ActivityTotals out;
+    out.now = now;
+    const std::int64_t since = SinceMs(window.since), until = UntilMs(window.until);
+    if (window.since) {  // retention needs a start
+      if (auto s = Prepared(customers_, kCustomersSql); !s) return s.error();
+      Statement q(customers_.get());
+      q.Int(1, since).Int(2, until);
+      int rc;
+      while ((rc = q.Step()) == SQLITE_ROW) out.customers.push_back({q.Time(0), q.Int(1) != 0});
+      if (rc != SQLITE_DONE) return db_.SqlError(rc, "reading customers");
+    }
+    if (rules_.IsExtraKind(kKindFeedback)) {
+      if (auto s = Prepared(feedback_, kFeedbackSql); !s) return s.error();
+      Statement q(feedback_.get());
+      q.Int(1, since).Int(2, until).Text(3, kKindFeedback);
+      if (int rc = q.Step(); rc != SQLITE_ROW) return db_.SqlError(rc, "summing feedback");
+      out.score_sum = q.Real(0);
+      out.responses = static_cast<std::size_t>(q.Int(1));
+    }
+    {
+      // A shift that started up to max_shift_hours before the window reaches into it.
+      if (auto s = Prepared(shifts_, kShiftsSql); !s) return s.error();
+      const std::int64_t reach = std::int64_t{rules_.max_shift_hours} * 3'600'000;
+      Statement q(shifts_.get());
+      q.Int(1, since > kMinMs + reach ? since - reach : kMinMs).Int(2, until);
+      int rc;
+      while ((rc = q.Step()) == SQLITE_ROW) {
+        const KindRole role = rules_.ExtraRole(q.Text(1));
+        if (role != KindRole::kShiftStart && role != KindRole::kShiftEnd) continue;
+        out.shifts.push_back({q.Text(0), role == KindRole::kShiftStart, q.Time(2)});
+      }
+      if (rc != SQLITE_DONE) return db_.SqlError(rc, "reading shifts");
+    }
+    if (auto s = Prepared(pieces_, kPiecesSql); !s) return s.error();
+    Statement q(pieces_.get());
+    q.Int(1, since).Int(2, until);
+    int rc;
+    while ((rc = q.Step()) == SQLITE_ROW)
+      out.pieces.push_back({q.Text(0), q.Text(1), q.Int(2) != 0, q.Real(3)});
+    if (rc != SQLITE_DONE) return db_.SqlError(rc, "counting pieces");
+    return out;
+  });
+}
+
+}  // namespace floortrack::sqlite
