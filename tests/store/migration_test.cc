@@ -266,3 +266,81 @@ TEST_CASE("a schema-4 database (the previous release) migrates to 5 and rebuilds
 
 }  // namespace
 }  // namespace floortrack
+
+namespace floortrack {
+namespace {
+
+const std::string kSchema5Fixture = std::string(FLOORTRACK_FIXTURES) + "/schema5/floortrack.db";
+
+TEST_CASE("a schema-5 database (the previous release) migrates to 6; extra kinds append after") {
+  TempDir dir;
+  const std::string path = dir.File("ft.db");
+  std::filesystem::copy_file(kSchema5Fixture, path);
+  {
+    RawDb raw(path);
+    REQUIRE(raw.Int("PRAGMA user_version") == 5);
+  }
+  std::vector<StoreProgress> steps;
+  StoreOptions options = Options(path);
+  options.progress = [&](const StoreProgress& p) { steps.push_back(p); };
+  Rules rules;
+  auto opened = SqliteStore::OpenForWriting(options, rules);
+  REQUIRE_MESSAGE(opened.ok(), (opened.ok() ? "" : opened.error().message));
+  SqliteStore& store = *opened.value();
+  REQUIRE(steps.size() >= 2);
+  CHECK(steps.front().step.find("from schema 5 to 6") != std::string::npos);
+  CHECK(steps.back().step == "rebuilt order summaries");
+  CHECK(steps.back().total == 3);
+  CHECK(store.EventCount().value() == 8);
+  {
+    RawDb raw(path);
+    CHECK(raw.Int("PRAGMA user_version") == 6);
+  }
+
+  // Rebuilt under summary logic 3: first packed and the design submission
+  // (the confirmation) are filled; items were never stored: nullopt (1).
+  const OrderSummary q1 = store.FindOrder("Q1").value();
+  CHECK(*q1.packed_at == Utc("2026-10-03T08:00:00Z"));
+  CHECK(*q1.submitted_at == Utc("2026-10-01T08:00:00Z"));
+  CHECK_FALSE(q1.items.has_value());
+  CHECK_FALSE(q1.engaged);
+
+  // After the migration the new kinds append: a review and a feedback for
+  // Q1, a shift for ann (no order).
+  StageEvent review = Event("q1-r", "Q1", "review", ToEpochMs(Utc("2026-10-04T09:00:00Z")));
+  MustAppend(store, review);
+  StageEvent feedback = Event("q1-f", "Q1", "feedback", ToEpochMs(Utc("2026-10-04T10:00:00Z")));
+  feedback.score = 9;
+  MustAppend(store, feedback);
+  StageEvent shift = Event("ann-1", "", "shift_start", ToEpochMs(Utc("2026-10-03T06:00:00Z")));
+  shift.operator_name = "ann";
+  MustAppend(store, shift);
+  CHECK(store.FindOrder("").error().kind == ErrorKind::kNotFound);  // no order for a shift
+  CHECK(store.FindOrder("Q1").value().engaged);
+  CHECK(store.FindOrder("Q1").value().production_stage == "shipped");
+
+  // KPIs over October: production hours (Q1 48 h, Q2 24 h, items 1 each:
+  // 36 h), engagement 1 of 1 shipped, csi 9 from one response.
+  const Window october{Utc("2026-10-01T00:00:00Z"), Utc("2026-11-01T00:00:00Z")};
+  KpiAccumulator acc(rules, october);
+  REQUIRE(store.VisitOrdersForKpi(october, [&](const OrderSummary& o) { acc.Add(o); }));
+  auto activity = store.ActivityInWindow(october, Utc("2026-10-03T08:00:00Z"));
+  REQUIRE(activity.ok());
+  const KpiReport r = acc.Finish({}, activity.value());
+  CHECK(*r.production_hours == doctest::Approx(36));
+  CHECK(*r.engagement_pct == doctest::Approx(100));
+  CHECK(*r.csi == doctest::Approx(9));
+  CHECK(r.csi_responses == 1);
+  // ann's open shift: 06:00 to now (08:00).
+  CHECK(r.labor.by_operator.at("ann").staff_hours == doctest::Approx(2));
+  // c1 first ordered 10-01: no customer before October; from 10-04 on, c1
+  // is at the start and ordered again (Q2, Q3).
+  CHECK_FALSE(r.retention_pct.has_value());
+  const Window later{Utc("2026-10-04T00:00:00Z"), std::nullopt};
+  auto later_activity = store.ActivityInWindow(later, Utc("2026-10-08T00:00:00Z"));
+  REQUIRE(later_activity.ok());
+  CHECK(*Retention(later_activity.value().customers, later).pct == doctest::Approx(100));
+}
+
+}  // namespace
+}  // namespace floortrack
