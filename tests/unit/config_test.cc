@@ -64,6 +64,12 @@ void CheckDefaults(const Config& c) {
   CHECK(ToEpochMs(c.rules.earliest_ts) == 1'577'836'800'000);        // 2020-01-01T00:00:00Z
   CHECK(c.rules.max_past_skew == std::chrono::seconds(63'072'000));  // 2 x 365 days
   CHECK(c.rules.kpi_currency.empty());
+  CHECK(c.rules.extra_kinds == std::vector<std::string>{"feedback", "review", "share", "referral",
+                                                        "shift_start", "shift_end"});
+  CHECK(c.rules.design_submitted_stage == "confirmed");
+  CHECK(c.rules.csi_min == 1);
+  CHECK(c.rules.csi_max == 10);
+  CHECK(c.rules.max_shift_hours == 12);
 }
 
 TEST_CASE("ParseConfig empty text gives all defaults") {
@@ -618,6 +624,41 @@ TEST_CASE("ParseConfig [kpi] default_promise_days: 0 by default, 0 to 365") {
   CHECK(Contains(ErrorOf("[kpi]\ndefault_promise_days = 366\n"), "kpi.default_promise_days"));
   CHECK(Contains(ErrorOf("[kpi]\ndefault_promise_days = -1\n"), "from 0 to 365"));
   CHECK(Contains(ErrorOf("[kpi]\ndefault_promise_days = 1.5\n"), "kpi.default_promise_days"));
+}
+
+}  // namespace
+}  // namespace floortrack
+
+namespace floortrack {
+namespace {
+
+TEST_CASE("extra_kinds and the [kpi] keys of the shop KPIs") {
+  auto c = ParseConfig(
+      "extra_kinds = [\"feedback\", \"design_submitted\"]\n"
+      "[kpi]\ndesign_submitted_stage = \"design_submitted\"\ncsi_scale = [0, 5]\n"
+      "max_shift_hours = 10\n",
+      "test.toml");
+  REQUIRE_MESSAGE(c.ok(), (c.ok() ? "" : c.error().message));
+  CHECK(c.value().rules.extra_kinds == std::vector<std::string>{"feedback", "design_submitted"});
+  CHECK(c.value().rules.design_submitted_stage == "design_submitted");
+  CHECK(c.value().rules.csi_min == 0);
+  CHECK(c.value().rules.csi_max == 5);
+  CHECK(c.value().rules.max_shift_hours == 10);
+
+  CHECK(ErrorOf("extra_kinds = [\"qc\"]\n") ==
+        "test.toml: key 'extra_kinds': 'qc' is a stage; an extra kind is never a production stage");
+  CHECK(ErrorOf("extra_kinds = [\"void\"]\n") ==
+        "test.toml: key 'extra_kinds': 'void' is a control stage (cancelled, on_hold, resumed, "
+        "void)");
+  CHECK(ErrorOf("extra_kinds = [\"a\", \"a\"]\n") ==
+        "test.toml: key 'extra_kinds': names must be unique and non-empty");
+  CHECK(ErrorOf("[kpi]\ndesign_submitted_stage = \"nope\"\n") ==
+        "test.toml: key 'kpi.design_submitted_stage': 'nope' is neither a stage nor an extra kind");
+  CHECK(ErrorOf("[kpi]\ncsi_scale = [10, 1]\n") ==
+        "test.toml: key 'kpi.csi_scale': must be [lowest, highest], two numbers, lowest first, "
+        "e.g. [1, 10]");
+  CHECK(ErrorOf("[kpi]\nmax_shift_hours = 0\n") ==
+        "test.toml: key 'kpi.max_shift_hours': must be an integer from 1 to 24");
 }
 
 }  // namespace
