@@ -593,8 +593,9 @@ Result<Config> ParseConfig(std::string_view text, const std::string& source_name
   Config config;
   Reader r(source_name);
   r.KnownKeys(root, "",
-              {"stages", "extra_kinds", "mqtt", "storage", "http", "material_cost_per_g", "kpi", "ingest", "log",
-               "source", "material_density_g_per_ml", "targets", "publish", "shop", "alerts"});
+              {"stages", "extra_kinds", "mqtt", "storage", "http", "material_cost_per_g", "kpi",
+               "ingest", "log", "source", "material_density_g_per_ml", "targets", "publish", "shop",
+               "alerts"});
   ReadMqtt(r, *r.Table(root, "mqtt"), config.mqtt);
   ReadStorage(r, *r.Table(root, "storage"), config.storage);
   ReadHttp(r, *r.Table(root, "http"), config.http);

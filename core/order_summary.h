@@ -44,9 +44,10 @@ struct OrderSummary {
   std::optional<TimePoint> cancelled_at;  // first "cancelled" stage time
   bool on_hold = false;                   // the last on_hold/resumed is on_hold
   int void_events = 0;                    // "void" events stored for the order
-  // The last production stage (neither a control stage nor an extra kind) on the timeline and when the
-  // order entered it: the first event of the last run of that stage
-  // (a rework loop back into it enters it again). "" when none.
+  // The last production stage (neither a control stage nor an extra kind)
+  // on the timeline and when the order entered it: the first event of the
+  // last run of that stage (a rework loop back into it enters it again).
+  // "" when none.
   std::string production_stage;
   std::optional<TimePoint> production_stage_at;
 

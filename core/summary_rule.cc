@@ -29,7 +29,8 @@ std::string SummaryVersion(const Rules& rules) {
   // Which kinds are extra and which stage submits a design change what a
   // summary holds (production stage, engaged, submitted_at).
   version += "; extra ";
-  for (const std::string& kind : rules.extra_kinds) version += std::to_string(kind.size()) + ":" + kind;
+  for (const std::string& kind : rules.extra_kinds)
+    version += std::to_string(kind.size()) + ":" + kind;
   version += "; design " + rules.design_submitted_stage;
   return version;
 }

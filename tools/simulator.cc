@@ -430,6 +430,57 @@ struct Floor {
   json devices;  // --devices: what the summary adds (plates, trees, scans...); else null
 };
 
+// Extra kinds (docs/events.md): the pieces in each order, what customers
+// say after delivery (feedback with a score, reviews, shares, referrals)
+// and the operators' shifts. Drawn from their own generator, so a seed's
+// production events stay exactly what they were before extra kinds.
+void AddExtraKinds(const Options& o, const Period& period, std::vector<Event>& events) {
+  Rng rng(o.seed * 0x9E3779B97F4A7C15ULL + 0x5EED);
+  const Device web = MakeDevice("shop", "web");
+  std::vector<Event> extra;
+  auto add = [&](TimePoint ts, const Device& device, json body) {
+    if (ts > period.end) return;  // has not happened yet
+    body["station"] = device.station;
+    extra.push_back(Event{ts, 0, device, std::move(body), "", "", Note{}});
+  };
+  for (Event& e : events) {
+    if (!e.format.empty() || !e.body.is_object() || !e.body.contains("stage")) continue;
+    const std::string stage = e.body["stage"].get<std::string>();
+    if (stage == "confirmed") e.body["items"] = rng.Chance(0.7) ? 1 : rng.Int(2, 4);
+    if (stage != "shipped") continue;
+    const std::string order = e.body["order_id"].get<std::string>();
+    auto after = [&](double min_h, double max_h) {
+      return e.ts + Millis{std::llround(rng.Real(min_h, max_h) * 3'600'000)};
+    };
+    if (rng.Chance(0.5))
+      add(after(24, 96), web,
+          {{"order_id", order},
+           {"stage", "feedback"},
+           {"score", rng.Chance(0.8) ? rng.Int(8, 10) : rng.Int(3, 7)}});
+    if (rng.Chance(0.25)) add(after(24, 120), web, {{"order_id", order}, {"stage", "review"}});
+    if (rng.Chance(0.10)) add(after(2, 48), web, {{"order_id", order}, {"stage", "share"}});
+    if (rng.Chance(0.05)) add(after(48, 240), web, {{"order_id", order}, {"stage", "referral"}});
+  }
+  // Each operator clocks in around 07:00-08:00 UTC and out around
+  // 15:30-16:30 on every day of the period; a shift the period cuts is
+  // still open.
+  const Device clock = MakeDevice("station", "timeclock");
+  const auto first_day = std::chrono::floor<std::chrono::days>(period.start);
+  for (auto day = first_day; day <= period.end; day += std::chrono::days(1)) {
+    for (const std::string& name : kOperators) {
+      const TimePoint in = day + Millis{std::llround(rng.Real(7, 8) * 3'600'000)};
+      const TimePoint out = day + Millis{std::llround(rng.Real(15.5, 16.5) * 3'600'000)};
+      if (in < period.start) continue;
+      add(in, clock, {{"stage", "shift_start"}, {"operator", name}});
+      add(out, clock, {{"stage", "shift_end"}, {"operator", name}});
+    }
+  }
+  for (Event& e : extra) {
+    e.seq = events.size();
+    events.push_back(std::move(e));
+  }
+}
+
 Floor GenerateFloor(const Options& o, const Period& period, Rng& rng) {
   Floor floor;
   std::vector<std::string> customers;
@@ -446,6 +497,7 @@ Floor GenerateFloor(const Options& o, const Period& period, Rng& rng) {
     auto drafts = OrderBuilder(rng, spec).Build();
     floor.orders.push_back(PlaceOrder(std::move(drafts), period, rng, floor.events));
   }
+  AddExtraKinds(o, period, floor.events);
   std::sort(floor.events.begin(), floor.events.end(), [](const Event& a, const Event& b) {
     return a.ts != b.ts ? a.ts < b.ts : a.seq < b.seq;
   });
@@ -592,6 +644,7 @@ class DeviceDay {
     CastTrees();
     FinishOrders();
     AddMisreads();
+    AddExtraKinds(o_, period_, events_);
     return Publishable();
   }
 

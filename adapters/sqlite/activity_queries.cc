@@ -13,9 +13,9 @@ constexpr std::int64_t kMinMs = std::numeric_limits<std::int64_t>::min();
 constexpr std::int64_t kMaxMs = std::numeric_limits<std::int64_t>::max();
 
 // Leaves out the events a void of the same order names (as kMaterialUnvoidedSql).
-#define FT_NOT_VOIDED                                                                   \
-  "NOT EXISTS (SELECT 1 FROM events v WHERE v.order_id = e.order_id AND "               \
-  "v.voids IS NOT NULL AND e.stage <> 'void' AND "                                      \
+#define FT_NOT_VOIDED                                                     \
+  "NOT EXISTS (SELECT 1 FROM events v WHERE v.order_id = e.order_id AND " \
+  "v.voids IS NOT NULL AND e.stage <> 'void' AND "                        \
   "(v.voids = e.event_key OR v.voids || '/' || v.order_id = e.event_key))"
 
 // ?1 = since, ?2 = until: per customer, the first confirmed order and

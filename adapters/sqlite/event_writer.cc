@@ -35,8 +35,8 @@ constexpr const char* kUpsertOrderSql =
     "excluded.items, excluded.packed_ms, excluded.submitted_ms, excluded.engaged)";
 // The update when confirmed_ms, shipped_ms and submitted_ms stay as they
 // were: those columns are left out of SET, so SQLite leaves
-// orders_by_confirmed, orders_by_shipped and orders_by_submitted alone (two fewer B-tree pages written, and fsynced, per
-// event). Takes BindSummary's parameters; ?2 and ?3 only check that the row
+// orders_by_confirmed, orders_by_shipped and orders_by_submitted alone
+// (fewer B-tree pages written, and fsynced, per event). Takes BindSummary's parameters; ?2 and ?3 only check that the row
 // still has the times the previous summary was read with.
 constexpr const char* kUpdateOrderSql =
     "UPDATE orders SET current_stage = ?4, current_stage_ms = ?5, last_received_ms = ?6, "

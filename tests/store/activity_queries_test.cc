@@ -78,7 +78,7 @@ TEST_CASE("ActivityInWindow: customers, feedback, shifts and pieces, voids left 
   const LaborFigures labor = Labor(act, rules, w);
   CHECK(labor.by_operator.at("ann").pieces == doctest::Approx(4));  // 3 + 1; the fail not
   CHECK(labor.by_operator.at("ann").staff_hours == doctest::Approx(6));
-  CHECK(labor.by_operator.at("bob").pieces == doctest::Approx(0));  // voided
+  CHECK(labor.by_operator.at("bob").pieces == doctest::Approx(0));       // voided
   CHECK(labor.by_operator.at("bob").staff_hours == doctest::Approx(4));  // 31 h - now 35 h
   CHECK(*labor.pieces_per_hour == doctest::Approx(4.0 / 10));
 

@@ -2,6 +2,8 @@
 // labor_pieces_per_hour, design_conversion_pct, csi, engagement_pct and
 // production_hours, each on a hand-computed case; and what extra kinds do to
 // validation and the order summary.
+#include "core/shop_kpis.h"
+
 #include <doctest/doctest.h>
 
 #include <cstdint>
@@ -11,7 +13,6 @@
 
 #include "core/kpi.h"
 #include "core/order_summary.h"
-#include "core/shop_kpis.h"
 #include "core/validation.h"
 
 namespace floortrack {
@@ -57,9 +58,9 @@ TEST_CASE("StaffHours: pairs, a missing end, a repeated start, the window and th
   // at 5 h ignored; start 20 h still open, now = 23 h -> 3 h.
   // dee: start 0 h, end 30 h -> capped at 12 h.
   const std::vector<ShiftMark> marks = {
-      {"bob", true, H(12)}, {"ann", true, H(8)},   {"bob", true, H(9)},  {"ann", false, H(16)},
-      {"bob", false, H(14)}, {"cy", false, H(5)}, {"cy", true, H(20)}, {"dee", true, H(0)},
-      {"dee", false, H(30)}};
+      {"bob", true, H(12)},  {"ann", true, H(8)},   {"bob", true, H(9)},
+      {"ann", false, H(16)}, {"bob", false, H(14)}, {"cy", false, H(5)},
+      {"cy", true, H(20)},   {"dee", true, H(0)},   {"dee", false, H(30)}};
   auto hours = StaffHours(marks, Window{}, H(23), cap);
   CHECK(hours["ann"] == doctest::Approx(8));
   CHECK(hours["bob"] == doctest::Approx(5));
@@ -78,8 +79,8 @@ TEST_CASE("labor_pieces_per_hour: per operator and for the shop") {
   Rules rules;  // stages confirmed, print_started, ..., shipped, returned
   ActivityTotals a;
   a.now = H(100);
-  a.shifts = {{"ann", true, H(8)}, {"ann", false, H(12)}, {"bob", true, H(8)},
-              {"bob", false, H(10)}};
+  a.shifts = {
+      {"ann", true, H(8)}, {"ann", false, H(12)}, {"bob", true, H(8)}, {"bob", false, H(10)}};
   a.pieces = {
       {"ann", "polished", false, 10},  // counts
       {"ann", "qc", true, 3},          // failed: not completed
