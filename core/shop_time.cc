@@ -58,6 +58,20 @@ TimePoint LocalDayStart(TimePoint utc, const ShopTimeZone& zone) {
   return guess;
 }
 
+TimePoint LocalMidnight(std::chrono::local_days date, const ShopTimeZone& zone) {
+  // Local noon of `date` (within hours: the offset is taken at the instant
+  // with the same numerals in UTC), whose day start LocalDayStart finds.
+  const TimePoint same_numerals{date.time_since_epoch() + std::chrono::hours(12)};
+  const TimePoint noon = same_numerals - zone.OffsetAt(same_numerals);
+  return LocalDayStart(noon, zone);
+}
+
+TimePoint LocalDaysBack(TimePoint now, std::int64_t n, const ShopTimeZone& zone) {
+  if (n < 1) n = 1;
+  const auto today = std::chrono::floor<days>(ToLocal(now, zone));
+  return LocalMidnight(today - days(n - 1), zone);
+}
+
 Result<WorkingHours> ParseWorkingHours(std::string_view text) {
   const auto bad = [&](const std::string& why) {
     std::string message = "'";

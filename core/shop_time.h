@@ -12,6 +12,7 @@
 
 #include <array>
 #include <chrono>
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -53,6 +54,15 @@ LocalTime ToLocal(TimePoint utc, const ShopTimeZone& zone);
 // The instant local midnight began the local day that holds `utc`. (A day
 // that starts with a DST jump still starts at its first local instant.)
 TimePoint LocalDayStart(TimePoint utc, const ShopTimeZone& zone);
+
+// The instant local midnight began the local date `date` in `zone` (its
+// first local instant, should a DST jump skip midnight).
+TimePoint LocalMidnight(std::chrono::local_days date, const ShopTimeZone& zone);
+
+// The start of "the last `n` days" on the shop's calendar at `now`: local
+// midnight of the local day n - 1 days before the one holding `now` (n = 1:
+// today's start; n = 7: today and the 6 days before). n < 1 is taken as 1.
+TimePoint LocalDaysBack(TimePoint now, std::int64_t n, const ShopTimeZone& zone);
 
 // Working days and hours, local time. Days: 0 = Monday .. 6 = Sunday.
 struct WorkingHours {

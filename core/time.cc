@@ -1,6 +1,9 @@
 #include "core/time.h"
 
+#include <cstdint>
 #include <cstdio>
+
+#include "core/shop_time.h"
 
 namespace floortrack {
 namespace {
@@ -116,7 +119,10 @@ bool ReadOffset(Reader& r, int& minutes_east) {
   return true;
 }
 
-std::optional<TimePoint> ParseRelative(std::string_view text, TimePoint now) {
+// "<n>m", "<n>h": a duration back from `now`; "<n>d", "<n>w": the start of
+// the last n (7n) local days in `zone` (n >= 1).
+std::optional<TimePoint> ParseRelative(std::string_view text, TimePoint now,
+                                       const ShopTimeZone& zone) {
   if (text.size() < 2 || text.size() > 10) return std::nullopt;
   Reader r(text);
   int n = 0;
@@ -128,9 +134,11 @@ std::optional<TimePoint> ParseRelative(std::string_view text, TimePoint now) {
     case 'h':
       return now - hours(n);
     case 'd':
-      return now - days(n);
+      if (n == 0) return std::nullopt;
+      return LocalDaysBack(now, n, zone);
     case 'w':
-      return now - weeks(n);
+      if (n == 0) return std::nullopt;
+      return LocalDaysBack(now, std::int64_t{7} * n, zone);
     default:
       return std::nullopt;
   }
@@ -194,14 +202,20 @@ std::string FormatRfc3339(TimePoint t) {
   return buf;
 }
 
-std::optional<TimePoint> ParseTimeArgument(std::string_view text, TimePoint now) {
-  if (auto rel = ParseRelative(text, now)) return rel;
+std::optional<TimePoint> ParseTimeArgument(std::string_view text, TimePoint now,
+                                           const ShopTimeZone& zone) {
+  if (auto rel = ParseRelative(text, now, zone)) return rel;
   if (text.size() == 10) {
     Reader r(text);
-    if (auto date = ReadDate(r)) return TimePoint{*date};
+    if (auto date = ReadDate(r); date && r.AtEnd())
+      return LocalMidnight(std::chrono::local_days{date->time_since_epoch()}, zone);
     return std::nullopt;
   }
   return ParseRfc3339(text);
+}
+
+std::optional<TimePoint> ParseTimeArgument(std::string_view text, TimePoint now) {
+  return ParseTimeArgument(text, now, FixedOffsetZone());
 }
 
 }  // namespace floortrack

@@ -38,9 +38,25 @@ std::optional<TimePoint> ParseRfc3339(std::string_view text);
 // Formats as "YYYY-MM-DDThh:mm:ss.mmmZ" (milliseconds omitted when zero).
 std::string FormatRfc3339(TimePoint t);
 
-// Parses a command-line time argument: RFC 3339 as above, a bare date
-// "YYYY-MM-DD" (midnight UTC), or a relative span back from `now`:
-// "<n>m", "<n>h", "<n>d", "<n>w" (minutes, hours, days, weeks).
+class ShopTimeZone;  // core/shop_time.h
+
+// Parses a command-line or query time argument (--since, ?since=), days
+// being the shop's local days in `zone` ([shop] timezone):
+// - RFC 3339 as above (its own offset; `zone` plays no part);
+// - a bare date "YYYY-MM-DD": local midnight of that date in `zone` (the
+//   first local instant of the day, DST-correct);
+// - "<n>d": the start (local midnight) of the local day n - 1 days before
+//   the one holding `now`: "1d" is today so far, "7d" today and the 6 days
+//   before, as "the last 7 days" reads on the shop's calendar (on a DST
+//   day, a day is 23 or 25 h); "<n>w" is "<7n>d". n is 1 or more: "0d" and
+//   "0w" are rejected (no day starts after today);
+// - "<n>h", "<n>m": plain durations back from `now` (n hours, n minutes;
+//   "0h" is now).
+// n has at most 9 digits. Never throws; nullopt for anything else.
+std::optional<TimePoint> ParseTimeArgument(std::string_view text, TimePoint now,
+                                           const ShopTimeZone& zone);
+
+// ParseTimeArgument in UTC (a shop whose [shop] timezone is "UTC").
 std::optional<TimePoint> ParseTimeArgument(std::string_view text, TimePoint now);
 
 }  // namespace floortrack

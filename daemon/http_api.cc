@@ -112,13 +112,14 @@ button{background:#2d6cdf;color:#fff;border:0}
 
 }  // namespace
 
-Result<std::optional<TimePoint>> ParseTimeParameter(std::string_view text, TimePoint now) {
+Result<std::optional<TimePoint>> ParseTimeParameter(std::string_view text, TimePoint now,
+                                                    const ShopTimeZone& zone) {
   if (text.empty()) return std::optional<TimePoint>{};
   std::string value(text);
   // "...T10:00:00 01:00": an unencoded "+" decoded as a space.
   if (value.size() > 6 && value[value.size() - 6] == ' ' && value[value.size() - 3] == ':')
     value[value.size() - 6] = '+';
-  auto t = ParseTimeArgument(value, now);
+  auto t = ParseTimeArgument(value, now, zone);
   if (!t)
     return MakeError(
         ErrorKind::kInvalid,
@@ -148,7 +149,8 @@ HttpApi::HttpApi(ListenAddress address, std::string database_path, std::string t
       health_(std::move(health)),
       metrics_(std::move(metrics)),
       server_(std::make_unique<httplib::Server>()),
-      token_(std::move(token)) {
+      token_(std::move(token)),
+      zone_(std::make_shared<FixedOffsetZone>()) {
   server_->new_task_queue = [] { return new httplib::ThreadPool(kWorkers); };
   server_->set_read_timeout(kReadTimeoutS, 0);
   server_->set_write_timeout(kWriteTimeoutS, 0);
@@ -226,6 +228,17 @@ bool HttpApi::Authorized(const httplib::Request& request) {
 std::string HttpApi::Token() {
   std::lock_guard lock(token_mutex_);
   return token_;
+}
+
+void HttpApi::SetShopTimeZone(std::shared_ptr<const ShopTimeZone> zone) {
+  if (!zone) zone = std::make_shared<FixedOffsetZone>();
+  std::lock_guard lock(zone_mutex_);
+  zone_ = std::move(zone);
+}
+
+std::shared_ptr<const ShopTimeZone> HttpApi::Zone() {
+  std::lock_guard lock(zone_mutex_);
+  return zone_;
 }
 
 // GET /login shows the form, or signs in with ?token= (a link a wall screen
@@ -379,6 +392,7 @@ void HttpApi::Healthz(httplib::Response& response) {
 // (the daemon's own metrics are still served) and the reason is logged.
 void HttpApi::Metrics(httplib::Response& response) {
   const TimePoint now = SystemClock().Now();
+  const auto zone = Zone();
   MetricsKpis kpis;
   auto computed = WithStore([&](SqliteStore& store) -> Result<MetricsKpis> {
     auto recorded = store.RecordedRules();
@@ -386,8 +400,9 @@ void HttpApi::Metrics(httplib::Response& response) {
     const Rules rules = recorded.value().value_or(Rules{});
     auto all_time = cli::KpiReportOf(store, rules, Window{});
     if (!all_time) return all_time.error();
+    // The last 30 local days, as `floortrack kpi --since 30d`.
     auto last_30d =
-        cli::KpiReportOf(store, rules, Window{now - std::chrono::hours(24 * 30), std::nullopt});
+        cli::KpiReportOf(store, rules, Window{LocalDaysBack(now, 30, *zone), std::nullopt});
     if (!last_30d) return last_30d.error();
     return MetricsKpis{std::move(all_time).value(), std::move(last_30d).value()};
   });
@@ -401,9 +416,10 @@ void HttpApi::Metrics(httplib::Response& response) {
 
 void HttpApi::Kpi(const httplib::Request& request, httplib::Response& response) {
   const TimePoint now = SystemClock().Now();
-  auto since = ParseTimeParameter(Param(request, "since"), now);
+  const auto zone = Zone();
+  auto since = ParseTimeParameter(Param(request, "since"), now, *zone);
   if (!since) return BadParameter(response, "since", since.error());
-  auto until = ParseTimeParameter(Param(request, "until"), now);
+  auto until = ParseTimeParameter(Param(request, "until"), now, *zone);
   if (!until) return BadParameter(response, "until", until.error());
   // ?by=KEY: exactly `floortrack kpi --by KEY --json` (cli::KpiBreakdownReportJson).
   const std::string by = Param(request, "by");
@@ -427,9 +443,10 @@ void HttpApi::Kpi(const httplib::Request& request, httplib::Response& response) 
 // The same JSON as `floortrack flow --json` (cli::FlowReportJson).
 void HttpApi::Flow(const httplib::Request& request, httplib::Response& response) {
   const TimePoint now = SystemClock().Now();
-  auto since = ParseTimeParameter(Param(request, "since"), now);
+  const auto zone = Zone();
+  auto since = ParseTimeParameter(Param(request, "since"), now, *zone);
   if (!since) return BadParameter(response, "since", since.error());
-  auto until = ParseTimeParameter(Param(request, "until"), now);
+  auto until = ParseTimeParameter(Param(request, "until"), now, *zone);
   if (!until) return BadParameter(response, "until", until.error());
   const std::string by = Param(request, "by");
   if (!by.empty() && by != "station")
@@ -460,12 +477,13 @@ void HttpApi::Late(httplib::Response& response) {
 
 void HttpApi::KpiDaily(const httplib::Request& request, httplib::Response& response) {
   const TimePoint now = SystemClock().Now();
+  const auto zone = Zone();
   auto days = ParseDaysParameter(Param(request, "days"));
   if (!days) return BadParameter(response, "days", days.error());
   auto daily = WithStore([&](SqliteStore& store) -> Result<json> {
     auto recorded = store.RecordedRules();
     if (!recorded) return recorded.error();
-    return DailyKpiJson(store, recorded.value().value_or(Rules{}), now, days.value());
+    return DailyKpiJson(store, recorded.value().value_or(Rules{}), now, days.value(), *zone);
   });
   if (!daily) return Unavailable(response, daily.error());
   Reply(response, 200, daily.value());
@@ -491,9 +509,10 @@ void HttpApi::Dashboard(const httplib::Request& request, httplib::Response& resp
 
 void HttpApi::Orders(const httplib::Request& request, httplib::Response& response) {
   const TimePoint now = SystemClock().Now();
+  const auto zone = Zone();
   auto open = ParseFlagParameter(Param(request, "open"));
   if (!open) return BadParameter(response, "open", open.error());
-  auto since = ParseTimeParameter(Param(request, "since"), now);
+  auto since = ParseTimeParameter(Param(request, "since"), now, *zone);
   if (!since) return BadParameter(response, "since", since.error());
   std::size_t limit = 0;
   if (request.has_param("limit")) {

@@ -12,10 +12,10 @@
 // returns. GET /metrics is Prometheus text (daemon/metrics.h), under the
 // same bearer-token rule as the API, and so is the dashboard (GET /, its
 // assets and GET /api/v1/kpi/daily, daemon/http_dashboard.h). Requests are
-// served on the pool's threads; Start(), SetToken(), SetDashboard() and
-// Stop() may be called from any thread (SetToken() and SetDashboard()
-// concurrently with requests). Nothing thrown in a
-// handler escapes it: every request gets an answer, every error a JSON one.
+// served on the pool's threads; Start(), SetToken(), SetDashboard(),
+// SetShopTimeZone() and Stop() may be called from any thread (the setters
+// concurrently with requests). Nothing thrown in a handler escapes it:
+// every request gets an answer, every error a JSON one.
 //
 // The parameter parsers below are pure functions, thread-safe; they return
 // the value or an error (kInvalid) that says what is wrong.
@@ -35,6 +35,7 @@
 #include "adapters/config_file.h"
 #include "adapters/sqlite_store.h"
 #include "core/result.h"
+#include "core/shop_time.h"
 #include "core/time.h"
 #include "daemon/daemon.h"
 #include "daemon/http_auth.h"
@@ -49,10 +50,12 @@ struct Response;
 namespace floortrack {
 
 // A time query parameter as the CLI reads its --since/--until
-// (ParseTimeArgument: RFC 3339, YYYY-MM-DD, or a span like 7d). A "+" of
-// an offset that the client did not encode as %2B arrives decoded as a
-// space ("...T10:00:00 01:00"); it is read as "+". Empty: no bound.
-Result<std::optional<TimePoint>> ParseTimeParameter(std::string_view text, TimePoint now);
+// (ParseTimeArgument: RFC 3339, YYYY-MM-DD, or a span like 7d; dates and
+// days are local to the shop's `zone`). A "+" of an offset that the client
+// did not encode as %2B arrives decoded as a space ("...T10:00:00 01:00");
+// it is read as "+". Empty: no bound.
+Result<std::optional<TimePoint>> ParseTimeParameter(std::string_view text, TimePoint now,
+                                                    const ShopTimeZone& zone);
 
 // A non-negative decimal count up to 1,000,000 ("limit").
 Result<std::size_t> ParseCountParameter(std::string_view text);
@@ -79,6 +82,10 @@ class HttpApi {
   // empty dashboard_dir disables it), e.g. before Start() and after a
   // reload. Until called, the dashboard is disabled (404).
   void SetDashboard(const std::string& dashboard_dir, const std::string& chartjs_file);
+  // The shop's time zone ([shop] timezone), whose local days the time
+  // parameters, the daily series and the 30-day metrics follow, e.g. before
+  // Start() and after a reload. Until called, UTC.
+  void SetShopTimeZone(std::shared_ptr<const ShopTimeZone> zone);
   // Stops accepting, lets the workers finish (at most the read/write
   // timeouts) and joins them. Idempotent.
   void Stop();
@@ -87,6 +94,7 @@ class HttpApi {
   void Route();
   bool Authorized(const httplib::Request& request);
   std::string Token();
+  std::shared_ptr<const ShopTimeZone> Zone();
   void Login(const httplib::Request& request, httplib::Response& response);
   void Logout(httplib::Response& response);
   void Healthz(httplib::Response& response);
@@ -117,6 +125,9 @@ class HttpApi {
 
   std::mutex dashboard_mutex_;
   std::vector<DashboardFile> dashboard_files_;  // guarded by dashboard_mutex_
+
+  std::mutex zone_mutex_;
+  std::shared_ptr<const ShopTimeZone> zone_;  // guarded by zone_mutex_; never null
 
   std::mutex store_mutex_;
   std::unique_ptr<SqliteStore> store_;  // guarded by store_mutex_

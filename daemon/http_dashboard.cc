@@ -82,20 +82,25 @@ Result<int> ParseDaysParameter(std::string_view text) {
   return value;
 }
 
-Result<json> DailyKpiJson(OrderHistory& history, const Rules& rules, TimePoint now, int day_count) {
+Result<json> DailyKpiJson(OrderHistory& history, const Rules& rules, TimePoint now, int day_count,
+                          const ShopTimeZone& zone) {
   using std::chrono::days;
-  const auto today = std::chrono::floor<days>(now);
+  const std::chrono::local_days today = std::chrono::floor<days>(ToLocal(now, zone));
   // What cli::KpiReportOf does per day, with one read of the orders: those
   // the whole span needs are a superset of those each day needs (confirmed
   // or shipped in it, or open across it), and each day's accumulator
-  // ignores the orders outside its own window.
+  // ignores the orders outside its own window. A day runs from its local
+  // midnight to the next (23 or 25 h on a DST day).
+  std::vector<std::chrono::local_days> dates;
   std::vector<Window> windows;
   std::vector<KpiAccumulator> accumulators;
+  dates.reserve(static_cast<std::size_t>(day_count));
   windows.reserve(static_cast<std::size_t>(day_count));
   accumulators.reserve(static_cast<std::size_t>(day_count));
   for (int back = day_count - 1; back >= 0; --back) {
-    const TimePoint since = std::chrono::time_point_cast<Millis>(today - days{back});
-    windows.push_back(Window{since, since + days{1}});
+    const std::chrono::local_days date = today - days{back};
+    dates.push_back(date);
+    windows.push_back(Window{LocalMidnight(date, zone), LocalMidnight(date + days{1}, zone)});
     accumulators.emplace_back(rules, windows.back());
   }
   const Window span{windows.front().since, windows.back().until};
@@ -108,7 +113,9 @@ Result<json> DailyKpiJson(OrderHistory& history, const Rules& rules, TimePoint n
     auto material = history.MaterialInWindow(windows[i]);
     if (!material) return material.error();
     const KpiReport r = accumulators[i].Finish(material.value());
-    series.push_back({{"date", FormatRfc3339(*windows[i].since).substr(0, 10)},
+    // The local date: its numerals, as if UTC.
+    const TimePoint label{dates[i].time_since_epoch()};
+    series.push_back({{"date", FormatRfc3339(label).substr(0, 10)},
                       {"confirmed", r.confirmed},
                       {"shipped", r.shipped},
                       {"turnaround_p50_hours", OptionalNumber(r.turnaround.p50)},

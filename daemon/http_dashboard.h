@@ -22,6 +22,7 @@
 #include "core/order_history.h"
 #include "core/result.h"
 #include "core/rules.h"
+#include "core/shop_time.h"
 #include "core/time.h"
 
 namespace floortrack {
@@ -57,11 +58,13 @@ inline constexpr int kDefaultDailyDays = 90;
 Result<int> ParseDaysParameter(std::string_view text);
 
 // {"days": N, "series": [{"date": "YYYY-MM-DD", ...}, ...]}: one entry per
-// UTC day, oldest first, the last one the day of `now`, each the KPIs of
-// that day's window [00:00, 24:00), exactly as cli::KpiReportOf computes
-// them (the same KpiAccumulator), but with one read of the orders for the
-// whole span and one material sum per day. Storage errors are returned.
+// local day of the shop's `zone`, labelled by its local date, oldest first,
+// the last one the local day of `now`, each the KPIs of that day's window
+// [local midnight, next local midnight) (23 or 25 h on a DST day), exactly
+// as cli::KpiReportOf computes them (the same KpiAccumulator), but with one
+// read of the orders for the whole span and one material sum per day.
+// Storage errors are returned.
 Result<nlohmann::json> DailyKpiJson(OrderHistory& history, const Rules& rules, TimePoint now,
-                                    int day_count);
+                                    int day_count, const ShopTimeZone& zone);
 
 }  // namespace floortrack

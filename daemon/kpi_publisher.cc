@@ -14,7 +14,8 @@ namespace {
 
 using nlohmann::json;
 
-constexpr auto kLast30Days = std::chrono::hours(24 * 30);
+// last_30d: the last 30 local days, today included ("30d").
+constexpr int kLastDays = 30;
 
 // Home Assistant object ids and node ids: [a-zA-Z0-9_-] only.
 std::string DiscoveryId(const std::string& text) {
@@ -92,7 +93,8 @@ KpiPublisher::KpiPublisher(asio::io_context& io, PublishConfig config, std::stri
       status_topic_(std::move(status_topic)),
       sink_(sink),
       compute_(std::move(compute)),
-      config_(std::move(config)) {}
+      config_(std::move(config)),
+      zone_(std::make_shared<FixedOffsetZone>()) {}
 
 KpiPublisher::~KpiPublisher() {
   {
@@ -185,6 +187,12 @@ void KpiPublisher::SetConfig(PublishConfig config) {
   if (interval_changed && running_) ScheduleTick();  // cancels the pending wait
 }
 
+void KpiPublisher::SetShopTimeZone(std::shared_ptr<const ShopTimeZone> zone) {
+  if (!zone) zone = std::make_shared<FixedOffsetZone>();
+  std::lock_guard lock(mutex_);
+  zone_ = std::move(zone);
+}
+
 void KpiPublisher::Stop() {
   running_ = false;
   timer_.cancel();
@@ -224,9 +232,10 @@ void KpiPublisher::Work() {
     const bool discovery = discovery_pending_;
     discovery_pending_ = false;
     const PublishConfig config = config_;
+    const std::shared_ptr<const ShopTimeZone> zone = zone_;
     lock.unlock();
     try {
-      RunOnce(config, discovery);
+      RunOnce(config, *zone, discovery);
     } catch (const std::exception& e) {
       try {
         spdlog::error("KPI publish failed: {}", e.what());
@@ -238,7 +247,7 @@ void KpiPublisher::Work() {
   }
 }
 
-void KpiPublisher::RunOnce(const PublishConfig& config, bool discovery) {
+void KpiPublisher::RunOnce(const PublishConfig& config, const ShopTimeZone& zone, bool discovery) {
   if (discovery) {
     for (const auto& message : HomeAssistantDiscovery(config, client_id_, status_topic_))
       sink_.Publish(message.topic, message.payload, true);
@@ -246,7 +255,8 @@ void KpiPublisher::RunOnce(const PublishConfig& config, bool discovery) {
   const auto started = Steady::now();
   const TimePoint now = clock_.Now();
   auto all_time = compute_(Window{});
-  auto last_30d = all_time ? compute_(Window{now - kLast30Days, std::nullopt}) : all_time;
+  auto last_30d =
+      all_time ? compute_(Window{LocalDaysBack(now, kLastDays, zone), std::nullopt}) : all_time;
   if (!all_time || !last_30d) {
     {
       std::lock_guard lock(mutex_);

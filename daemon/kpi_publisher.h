@@ -5,11 +5,12 @@
 // The payload on [publish] kpi_topic is {"all_time": K, "last_30d": K,
 // "generated_at": T}, K being exactly what `floortrack kpi --json` prints for
 // that window (cli::KpiReportJson, as GET /api/v1/kpi), last_30d since
-// now - 30 days, T RFC 3339 UTC. A computation runs when the interval timer
-// fires ([publish] interval_s), after every connect of the sink (which also
-// re-sends the discovery configs), and after a shipment was stored, but for
-// shipments at most once per 10 s after the previous computation began, so a
-// drained backlog coalesces into one.
+// the start of the last 30 local days of the shop's time zone (as
+// `floortrack kpi --since 30d`), T RFC 3339 UTC. A computation runs when
+// the interval timer fires ([publish] interval_s), after every connect of
+// the sink (which also re-sends the discovery configs), and after a
+// shipment was stored, but for shipments at most once per 10 s after the
+// previous computation began, so a drained backlog coalesces into one.
 //
 // Threads: KPIs are computed on a worker thread of the publisher's own, with
 // its own read-only database connection (the production Compute), never on
@@ -49,6 +50,7 @@
 #include "core/message_sink.h"
 #include "core/order_history.h"
 #include "core/result.h"
+#include "core/shop_time.h"
 
 namespace floortrack {
 
@@ -89,6 +91,9 @@ class KpiPublisher {
   void ShipmentStored();
   // A reloaded [publish]: the topic, the interval (from now) and discovery.
   void SetConfig(PublishConfig config);
+  // The shop's time zone ([shop] timezone), whose days last_30d counts;
+  // UTC until called. Any thread.
+  void SetShopTimeZone(std::shared_ptr<const ShopTimeZone> zone);
   // Cancels the timer and tells the worker to stop (does not join it).
   void Stop();
 
@@ -104,7 +109,7 @@ class KpiPublisher {
   // flag too when `discovery`.
   void Request(Steady::time_point at, bool discovery);
   void Work();
-  void RunOnce(const PublishConfig& config, bool discovery);
+  void RunOnce(const PublishConfig& config, const ShopTimeZone& zone, bool discovery);
 
   asio::io_context& io_;
   asio::steady_timer timer_;
@@ -117,15 +122,16 @@ class KpiPublisher {
 
   mutable std::mutex mutex_;
   std::condition_variable cv_;
-  PublishConfig config_;                   // guarded by mutex_
-  std::optional<Steady::time_point> due_;  // the next computation; guarded
-  Steady::time_point last_run_{};          // when the last one began; guarded
-  bool discovery_pending_ = false;         // guarded
-  bool stop_ = false;                      // guarded
-  std::uint64_t published_ = 0;            // guarded
-  std::uint64_t failed_ = 0;               // guarded
-  bool announced_ = false;                 // worker: the first publish was logged
-  bool running_ = false;                   // io_context thread: Start() called, Stop() not
+  PublishConfig config_;                      // guarded by mutex_
+  std::shared_ptr<const ShopTimeZone> zone_;  // guarded; never null
+  std::optional<Steady::time_point> due_;     // the next computation; guarded
+  Steady::time_point last_run_{};             // when the last one began; guarded
+  bool discovery_pending_ = false;            // guarded
+  bool stop_ = false;                         // guarded
+  std::uint64_t published_ = 0;               // guarded
+  std::uint64_t failed_ = 0;                  // guarded
+  bool announced_ = false;                    // worker: the first publish was logged
+  bool running_ = false;                      // io_context thread: Start() called, Stop() not
 };
 
 }  // namespace floortrack

@@ -10,6 +10,7 @@
 #include <string>
 
 #include "adapters/config_file.h"
+#include "adapters/iana_time_zone.h"
 #include "adapters/mqtt_sink.h"
 #include "adapters/mqtt_source.h"
 #include "adapters/sqlite/state_record.h"
@@ -100,6 +101,16 @@ int Run(const std::string& config_path, const std::string& log_level) {
   const floortrack::PublishConfig publish_config = config.publish;
   const floortrack::AlertRules alert_rules = config.alerts;
   const int busy_timeout_ms = config.storage.busy_timeout_ms;
+  // The shop's local days ([shop] timezone; LoadConfig checked the name):
+  // the API's and the published KPIs' day windows follow them.
+  const auto shop_zone = [](const floortrack::Rules& rules) {
+    auto zone = floortrack::IanaTimeZone::Load(rules.shop_timezone);
+    if (zone) return std::move(zone).value();
+    spdlog::warn("shop.timezone: {}; days are UTC days", zone.error().message);
+    return std::shared_ptr<const floortrack::ShopTimeZone>(
+        std::make_shared<floortrack::FixedOffsetZone>());
+  };
+  const auto zone = shop_zone(config.rules);
   floortrack::Daemon daemon(io, std::move(config), config_path, *events, mqtt);
   // The read-only HTTP API (docs/api.md), on threads of its own with its own
   // read-only connection; declared after the daemon so it is stopped and
@@ -115,6 +126,7 @@ int Run(const std::string& config_path, const std::string& log_level) {
         address.value(), database_path, http_config.token, [&daemon] { return daemon.Health(); },
         [&daemon] { return daemon.Metrics(); });
     http->SetDashboard(http_config.dashboard_dir, http_config.chartjs_file);
+    http->SetShopTimeZone(zone);
     if (auto started = http->Start(); !started) {
       spdlog::critical("{}", started.error().message);
       return kExitHttp;
@@ -127,6 +139,7 @@ int Run(const std::string& config_path, const std::string& log_level) {
   floortrack::MqttSink sink(io, link);
   floortrack::KpiPublisher publisher(io, publish_config, link.client_id, sink.status_topic(), sink,
                                      floortrack::KpiPublisher::ReadOnlyDatabase(database_path));
+  publisher.SetShopTimeZone(zone);
   daemon.SetPublisher(&publisher);
   // Alerts (docs/alerts.md): evaluated on a worker thread of their own, with
   // their own connections; they resume from the recorded state.
@@ -141,11 +154,15 @@ int Run(const std::string& config_path, const std::string& log_level) {
       io, alert_rules, sink, floortrack::AlertMonitor::ReadOnlyDatabase(database_path),
       floortrack::AlertMonitor::StateRecordAt(database_path, busy_timeout_ms), std::move(restored));
   daemon.SetAlertMonitor(&alerts);
-  daemon.OnReload([&mqtt, &sink, &state, &http](const floortrack::Config& next) {
+  daemon.OnReload([&mqtt, &sink, &state, &http, &publisher,
+                   &shop_zone](const floortrack::Config& next) {
     mqtt.SetSecurity(next.mqtt);
     sink.SetSecurity(next.mqtt);
+    const auto next_zone = shop_zone(next.rules);
+    publisher.SetShopTimeZone(next_zone);
     if (http) http->SetToken(next.http.token);
     if (http) http->SetDashboard(next.http.dashboard_dir, next.http.chartjs_file);
+    if (http) http->SetShopTimeZone(next_zone);
     if (auto recorded = state.value()->RecordRules(next.rules); !recorded)
       spdlog::error("reload: could not record the rules for the CLI: {}", recorded.error().message);
   });

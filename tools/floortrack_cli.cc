@@ -11,6 +11,7 @@
 
 #include "adapters/alert_record.h"
 #include "adapters/config_file.h"
+#include "adapters/iana_time_zone.h"
 #include "adapters/sqlite_store.h"
 #include "core/clock.h"
 #include "tools/breakdown_output.h"
@@ -63,9 +64,17 @@ Result<std::string> DatabasePath(const Options& o) {
   return config.value().storage.path;
 }
 
-Result<std::optional<TimePoint>> TimeArg(const std::string& text, const char* name, TimePoint now) {
+// What a time argument is read against: now, and the shop's time zone
+// (whose local days YYYY-MM-DD and 7d mean).
+struct TimeContext {
+  TimePoint now;
+  const ShopTimeZone& zone;
+};
+
+Result<std::optional<TimePoint>> TimeArg(const std::string& text, const char* name,
+                                         const TimeContext& at) {
   if (text.empty()) return std::optional<TimePoint>{};
-  auto t = ParseTimeArgument(text, now);
+  auto t = ParseTimeArgument(text, at.now, at.zone);
   if (!t)
     return MakeError(
         ErrorKind::kInvalid,
@@ -73,9 +82,9 @@ Result<std::optional<TimePoint>> TimeArg(const std::string& text, const char* na
   return std::optional<TimePoint>{*t};
 }
 
-int RunKpi(OrderHistory& h, const Rules& rules, const Options& o, TimePoint now) {
-  auto since = TimeArg(o.since, "--since", now);
-  auto until = TimeArg(o.until, "--until", now);
+int RunKpi(OrderHistory& h, const Rules& rules, const Options& o, const TimeContext& at) {
+  auto since = TimeArg(o.since, "--since", at);
+  auto until = TimeArg(o.until, "--until", at);
   if (!since) return Fail(since.error().message, kExitUsage);
   if (!until) return Fail(until.error().message, kExitUsage);
   Window window{since.value(), until.value()};
@@ -107,16 +116,17 @@ int RunKpi(OrderHistory& h, const Rules& rules, const Options& o, TimePoint now)
 }
 
 // The window of --since/--until, parsed as `kpi` parses them.
-Result<Window> WindowArgs(const Options& o, TimePoint now) {
-  auto since = TimeArg(o.since, "--since", now);
+Result<Window> WindowArgs(const Options& o, const TimeContext& at) {
+  auto since = TimeArg(o.since, "--since", at);
   if (!since) return since.error();
-  auto until = TimeArg(o.until, "--until", now);
+  auto until = TimeArg(o.until, "--until", at);
   if (!until) return until.error();
   return Window{since.value(), until.value()};
 }
 
-int RunFlow(OrderHistory& h, const Rules& rules, const Options& o, TimePoint now) {
-  auto window = WindowArgs(o, now);
+int RunFlow(OrderHistory& h, const Rules& rules, const Options& o, const TimeContext& at) {
+  const TimePoint now = at.now;
+  auto window = WindowArgs(o, at);
   if (!window) return Fail(window.error().message, kExitUsage);
   if (!o.by.empty() && o.by != "station")
     return Fail("--by '" + o.by + "' is not supported (station)", kExitUsage);
@@ -129,8 +139,9 @@ int RunFlow(OrderHistory& h, const Rules& rules, const Options& o, TimePoint now
   return kExitOk;
 }
 
-int RunExport(OrderHistory& h, const Rules& rules, const Options& o, TimePoint now) {
-  auto window = WindowArgs(o, now);
+int RunExport(OrderHistory& h, const Rules& rules, const Options& o, const TimeContext& at) {
+  const TimePoint now = at.now;
+  auto window = WindowArgs(o, at);
   if (!window) return Fail(window.error().message, kExitUsage);
   auto kind = ExportKindFromName(o.export_what);
   if (!kind) return Fail("export '" + o.export_what + "': orders, events or flow", kExitUsage);
@@ -169,8 +180,9 @@ int RunBatch(OrderHistory& h, const Options& o) {
   return kExitOk;
 }
 
-int RunOrders(OrderHistory& h, const Options& o, TimePoint now) {
-  auto since = TimeArg(o.since, "--since", now);
+int RunOrders(OrderHistory& h, const Options& o, const TimeContext& at) {
+  const TimePoint now = at.now;
+  auto since = TimeArg(o.since, "--since", at);
   if (!since) return Fail(since.error().message, kExitUsage);
   auto orders = h.ListOrders(OrderFilter{o.open_only, since.value(), o.limit});
   if (!orders) return Fail(orders.error().message);
@@ -248,7 +260,8 @@ int Main(int argc, char** argv) {
   app.require_subcommand(1);
   auto* kpi = app.add_subcommand("kpi", "print the shop's KPIs over a window [since, until)");
   kpi->add_option("--since", o.since,
-                  "start: RFC 3339, YYYY-MM-DD, or a span back from now (7d, 24h)");
+                  "start: RFC 3339, YYYY-MM-DD (local midnight), or a span back from now (7d: "
+                  "today and 6 days before; 24h)");
   kpi->add_option("--until", o.until, "end (exclusive), same forms");
   kpi->add_option("--by", o.by,
                   "split by: product, customer, material, station, operator or defect");
@@ -272,7 +285,8 @@ int Main(int argc, char** argv) {
   auto* flow = app.add_subcommand(
       "flow", "print stage dwell over [since, until), work in progress and the bottleneck");
   flow->add_option("--since", o.since,
-                   "start: RFC 3339, YYYY-MM-DD, or a span back from now (7d, 24h)");
+                   "start: RFC 3339, YYYY-MM-DD (local midnight), or a span back from now (7d: "
+                   "today and 6 days before; 24h)");
   flow->add_option("--until", o.until, "end (exclusive), same forms");
   flow->add_option("--by", o.by, "also split by: station");
   AddJson(flow, o);
@@ -305,13 +319,22 @@ int Main(int argc, char** argv) {
   const Rules rules = recorded.value().value_or(Rules{});
   OrderHistory& history = *store.value();
   TimePoint now = SystemClock().Now();
-  if (kpi->parsed()) return RunKpi(history, rules, o, now);
+  // Days are the shop's local days, in the time zone the daemon records
+  // with its rules ([shop] timezone); a name this system's tzdata does not
+  // know falls back to UTC, with a warning.
+  auto zone = IanaTimeZone::Load(rules.shop_timezone);
+  if (!zone)
+    std::fprintf(stderr, "floortrack: warning: %s; days are UTC days\n",
+                 zone.error().message.c_str());
+  const FixedOffsetZone utc;
+  const TimeContext at{now, zone ? *zone.value() : static_cast<const ShopTimeZone&>(utc)};
+  if (kpi->parsed()) return RunKpi(history, rules, o, at);
   if (status->parsed()) return RunStatus(history, o, now);
   if (batch->parsed()) return RunBatch(history, o);
-  if (orders->parsed()) return RunOrders(history, o, now);
-  if (flow->parsed()) return RunFlow(history, rules, o, now);
+  if (orders->parsed()) return RunOrders(history, o, at);
+  if (flow->parsed()) return RunFlow(history, rules, o, at);
   if (alerts->parsed()) return RunAlerts(*store.value(), o);
-  if (exporter->parsed()) return RunExport(history, rules, o, now);
+  if (exporter->parsed()) return RunExport(history, rules, o, at);
   if (late->parsed()) return RunLate(history, rules, o, now);
   return RunRejects(history, o);
 }

@@ -245,8 +245,9 @@
     try {
       const [kpi, thisWeek, lastWeek, open, rejects, alerts] = await Promise.all([
         api("/api/v1/kpi?since=30d"),
-        api("/api/v1/kpi?since=7d"),
-        api("/api/v1/kpi?since=14d&until=7d"),
+        // Rolling weeks of equal length (7d would be today so far and 6 days).
+        api("/api/v1/kpi?since=168h"),
+        api("/api/v1/kpi?since=336h&until=168h"),
         api("/api/v1/orders?open=1"),
         api("/api/v1/rejects?limit=10"),
         api("/api/v1/alerts"),

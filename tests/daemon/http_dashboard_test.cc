@@ -11,6 +11,8 @@
 #include <string>
 #include <vector>
 
+#include "adapters/iana_time_zone.h"
+
 namespace floortrack {
 namespace {
 
@@ -134,7 +136,7 @@ TEST_CASE("DailyKpiJson: one window per UTC day, oldest first, today last") {
   FakeHistory history;
   const TimePoint now = *ParseRfc3339("2026-11-24T20:30:00Z");
   history.shipped = *ParseRfc3339("2026-11-23T12:00:00Z");
-  auto daily = DailyKpiJson(history, Rules{}, now, 3);
+  auto daily = DailyKpiJson(history, Rules{}, now, 3, FixedOffsetZone());
   REQUIRE(daily.ok());
   const auto& j = daily.value();
   CHECK(j["days"] == 3);
@@ -160,10 +162,58 @@ TEST_CASE("DailyKpiJson: one window per UTC day, oldest first, today last") {
   CHECK(j["series"][2].contains("material_yield_pct"));
 }
 
+TEST_CASE("DailyKpiJson at +02:00: local days, labelled by their local date") {
+  FakeHistory history;
+  const FixedOffsetZone east(std::chrono::minutes(120), "+02:00");
+  // 23:30 UTC on the 24th is 01:30 on the 25th locally: today is the 25th.
+  const TimePoint now = *ParseRfc3339("2026-11-24T23:30:00Z");
+  // 23:00 UTC on the 22nd is 01:00 on the 23rd locally.
+  history.shipped = *ParseRfc3339("2026-11-22T23:00:00Z");
+  auto daily = DailyKpiJson(history, Rules{}, now, 3, east);
+  REQUIRE(daily.ok());
+  const auto& j = daily.value();
+  REQUIRE(j["series"].size() == 3);
+  CHECK(j["series"][0]["date"] == "2026-11-23");
+  CHECK(j["series"][2]["date"] == "2026-11-25");
+  REQUIRE(history.windows.size() == 1);
+  CHECK(history.windows[0].since == ParseRfc3339("2026-11-22T22:00:00Z"));
+  CHECK(history.windows[0].until == ParseRfc3339("2026-11-25T22:00:00Z"));
+  REQUIRE(history.material_windows.size() == 3);
+  CHECK(history.material_windows[0].since == ParseRfc3339("2026-11-22T22:00:00Z"));
+  CHECK(history.material_windows[0].until == ParseRfc3339("2026-11-23T22:00:00Z"));
+  CHECK(j["series"][0]["shipped"] == 1);  // the 23rd locally (the 22nd in UTC)
+  CHECK(j["series"][1]["shipped"] == 0);
+  CHECK(j["series"][2]["shipped"] == 0);
+}
+
+TEST_CASE("DailyKpiJson in Europe/Berlin across the spring DST change: a 23 h day") {
+  auto zone = IanaTimeZone::Load("Europe/Berlin");
+  REQUIRE(zone.ok());
+  FakeHistory history;
+  const TimePoint now = *ParseRfc3339("2026-03-30T10:00:00Z");  // 12:00 local, +02:00
+  history.shipped = *ParseRfc3339("2026-03-28T23:30:00Z");      // 00:30 on the 29th, +01:00
+  auto daily = DailyKpiJson(history, Rules{}, now, 3, *zone.value());
+  REQUIRE(daily.ok());
+  const auto& j = daily.value();
+  REQUIRE(j["series"].size() == 3);
+  CHECK(j["series"][0]["date"] == "2026-03-28");
+  CHECK(j["series"][1]["date"] == "2026-03-29");
+  CHECK(j["series"][2]["date"] == "2026-03-30");
+  REQUIRE(history.material_windows.size() == 3);
+  CHECK(history.material_windows[0].since == ParseRfc3339("2026-03-27T23:00:00Z"));
+  CHECK(history.material_windows[1].since == ParseRfc3339("2026-03-28T23:00:00Z"));
+  CHECK(history.material_windows[1].until == ParseRfc3339("2026-03-29T22:00:00Z"));  // 23 h
+  CHECK(history.material_windows[2].until == ParseRfc3339("2026-03-30T22:00:00Z"));
+  CHECK(j["series"][0]["shipped"] == 0);
+  CHECK(j["series"][1]["shipped"] == 1);
+  CHECK(j["series"][2]["shipped"] == 0);
+}
+
 TEST_CASE("DailyKpiJson: a storage error is returned") {
   FakeHistory history;
   history.fail = true;
-  auto daily = DailyKpiJson(history, Rules{}, *ParseRfc3339("2026-11-24T20:30:00Z"), 90);
+  auto daily =
+      DailyKpiJson(history, Rules{}, *ParseRfc3339("2026-11-24T20:30:00Z"), 90, FixedOffsetZone());
   REQUIRE_FALSE(daily.ok());
   CHECK(daily.error().message == "disk on fire");
 }

@@ -9,35 +9,53 @@
 namespace floortrack {
 namespace {
 
-const TimePoint kNow = FromEpochMs(1'790'000'000'000);
+const TimePoint kNow = FromEpochMs(1'790'000'000'000);  // 2026-09-21T14:13:20Z
+const FixedOffsetZone kUtc;
 
 TEST_CASE("ParseTimeParameter reads what the CLI reads, and a + decoded as a space") {
-  auto empty = ParseTimeParameter("", kNow);
+  auto empty = ParseTimeParameter("", kNow, kUtc);
   REQUIRE(empty.ok());
   CHECK_FALSE(empty.value().has_value());
-  auto plus = ParseTimeParameter("2026-11-23T10:00:00+01:00", kNow);
-  auto space = ParseTimeParameter("2026-11-23T10:00:00 01:00", kNow);
-  auto utc = ParseTimeParameter("2026-11-23T09:00:00Z", kNow);
+  auto plus = ParseTimeParameter("2026-11-23T10:00:00+01:00", kNow, kUtc);
+  auto space = ParseTimeParameter("2026-11-23T10:00:00 01:00", kNow, kUtc);
+  auto utc = ParseTimeParameter("2026-11-23T09:00:00Z", kNow, kUtc);
   REQUIRE(plus.ok());
   REQUIRE(space.ok());
   REQUIRE(utc.ok());
   CHECK(*plus.value() == *utc.value());
   CHECK(*space.value() == *utc.value());
-  auto spaced_date = ParseTimeParameter("2026-11-23 10:00:00 01:00", kNow);
+  auto spaced_date = ParseTimeParameter("2026-11-23 10:00:00 01:00", kNow, kUtc);
   REQUIRE(spaced_date.ok());
   CHECK(*spaced_date.value() == *utc.value());
-  auto date = ParseTimeParameter("2026-11-23", kNow);
+  auto date = ParseTimeParameter("2026-11-23", kNow, kUtc);
   REQUIRE(date.ok());
-  auto span = ParseTimeParameter("7d", kNow);
+  auto span = ParseTimeParameter("7d", kNow, kUtc);
   REQUIRE(span.ok());
-  CHECK(*span.value() == kNow - std::chrono::hours(24 * 7));
+  CHECK(*span.value() == *ParseRfc3339("2026-09-15T00:00:00Z"));  // kNow: 2026-09-21T14:13:20Z
   for (const char* bad : {"yesterday-ish", "2026-13-01", "7x", " ", "2026-11-23T10:00:00"}) {
     CAPTURE(bad);
-    auto r = ParseTimeParameter(bad, kNow);
+    auto r = ParseTimeParameter(bad, kNow, kUtc);
     REQUIRE_FALSE(r.ok());
     CHECK(r.error().kind == ErrorKind::kInvalid);
     CHECK(r.error().message.find(bad) != std::string::npos);
   }
+}
+
+TEST_CASE("ParseTimeParameter: dates and day spans are the shop's local days") {
+  const FixedOffsetZone east(std::chrono::minutes(120), "+02:00");
+  auto date = ParseTimeParameter("2026-11-24", kNow, east);
+  REQUIRE(date.ok());
+  CHECK(*date.value() == *ParseRfc3339("2026-11-23T22:00:00Z"));
+  // kNow is 16:13:20 local on 2026-09-21.
+  auto span = ParseTimeParameter("7d", kNow, east);
+  REQUIRE(span.ok());
+  CHECK(*span.value() == *ParseRfc3339("2026-09-14T22:00:00Z"));
+  auto hours = ParseTimeParameter("24h", kNow, east);
+  REQUIRE(hours.ok());
+  CHECK(*hours.value() == kNow - std::chrono::hours(24));
+  auto zero = ParseTimeParameter("0d", kNow, east);
+  REQUIRE_FALSE(zero.ok());
+  CHECK(zero.error().kind == ErrorKind::kInvalid);
 }
 
 TEST_CASE("ParseCountParameter takes 0 to 1000000 and nothing else") {

@@ -151,16 +151,39 @@ TEST_CASE("after connect: the KPI payload, retained, with all_time, last_30d and
   REQUIRE(generated);
   CHECK(*generated >= before - 1s);
   CHECK(j["generated_at"].get<std::string>().back() == 'Z');
-  // The windows: all time, then since generated_at - 30 days, open-ended.
+  // The windows: all time, then the last 30 days (UTC days by default):
+  // since midnight 29 days before generated_at's day, open-ended.
   REQUIRE(compute.windows.size() == 2);
   CHECK(!compute.windows[0].since);
   CHECK(!compute.windows[0].until);
   REQUIRE(compute.windows[1].since);
-  CHECK(*generated - *compute.windows[1].since == std::chrono::hours(24 * 30));
+  const auto utc_day = std::chrono::floor<std::chrono::days>(*generated);
+  CHECK(*compute.windows[1].since == TimePoint{utc_day - std::chrono::days(29)});
   CHECK(!compute.windows[1].until);
   CHECK(sink.on("homeassistant/sensor/shop/aov/config").empty());  // discovery off
   publisher.Stop();
   CHECK(sink.stopped);
+}
+
+TEST_CASE("last_30d counts the shop's local days once SetShopTimeZone was called") {
+  asio::io_context io;
+  FakeSink sink;
+  FakeCompute compute;
+  KpiPublisher publisher(io, Slow(), "shop", "floortrack/status/shop", sink, compute.Function());
+  publisher.SetShopTimeZone(
+      std::make_shared<FixedOffsetZone>(std::chrono::minutes(-300), "-05:00"));
+  publisher.Start();
+  REQUIRE(Eventually([&] { return sink.on("floortrack/kpi").size() == 1; }));
+  const json j = json::parse(sink.on("floortrack/kpi").front().payload);
+  auto generated = ParseRfc3339(j["generated_at"].get<std::string>());
+  REQUIRE(generated);
+  REQUIRE(compute.windows.size() == 2);
+  REQUIRE(compute.windows[1].since);
+  // Local midnight (-05:00) 29 days before generated_at's local day: 05:00 UTC.
+  const auto local_day = std::chrono::floor<std::chrono::days>(*generated - std::chrono::hours(5));
+  CHECK(*compute.windows[1].since ==
+        TimePoint{local_day - std::chrono::days(29) + std::chrono::hours(5)});
+  publisher.Stop();
 }
 
 TEST_CASE("shipments coalesce: a burst right after a publish waits out the 10 s gap") {

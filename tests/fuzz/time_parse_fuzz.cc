@@ -5,14 +5,15 @@
 // formats back to text that parses to the same instant (within years
 // 0000-9999, which FormatRfc3339 can spell); ParseRfc3339OrError succeeds
 // exactly when ParseRfc3339 does, with the same instant, and otherwise gives
-// a reason; a relative span ("<n>[mhdw]") is never after `now`; parsing is
-// deterministic.
+// a reason; a relative span ("<n>[mhdw]") is never after `now`, in UTC and
+// in a shop zone (+05:30 here: local days); parsing is deterministic.
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
 
+#include "core/shop_time.h"
 #include "core/time.h"
 
 namespace {
@@ -26,6 +27,8 @@ using namespace floortrack;
 
 // 2026-10-01T00:00:00Z.
 const TimePoint kNow = FromEpochMs(1790812800000);
+const FixedOffsetZone kUtc;
+const FixedOffsetZone kIndia(std::chrono::minutes(330), "+05:30");
 
 bool Spellable(TimePoint t) {
   using namespace std::chrono;
@@ -55,12 +58,16 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     }
   }
 
-  if (auto t = ParseTimeArgument(text, kNow)) {
-    FUZZ_CHECK(ParseTimeArgument(text, kNow) == t);
-    const char last = text.empty() ? '\0' : text.back();
-    const bool relative = (last == 'm' || last == 'h' || last == 'd' || last == 'w');
-    if (relative) FUZZ_CHECK(*t <= kNow);
-    if (Spellable(*t)) (void)FormatRfc3339(*t);
+  const ShopTimeZone* const zones[] = {&kUtc, &kIndia};
+  for (const ShopTimeZone* zone : zones) {
+    if (auto t = ParseTimeArgument(text, kNow, *zone)) {
+      FUZZ_CHECK(ParseTimeArgument(text, kNow, *zone) == t);
+      const char last = text.empty() ? '\0' : text.back();
+      const bool relative = (last == 'm' || last == 'h' || last == 'd' || last == 'w');
+      if (relative) FUZZ_CHECK(*t <= kNow);
+      if (Spellable(*t)) (void)FormatRfc3339(*t);
+    }
   }
+  FUZZ_CHECK(ParseTimeArgument(text, kNow) == ParseTimeArgument(text, kNow, kUtc));
   return 0;
 }

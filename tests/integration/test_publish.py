@@ -8,9 +8,11 @@ they see first.
    test): after a few orders, one shipped, a fresh subscriber gets the
    retained floortrack/kpi whose all_time equals `floortrack kpi --json` and
    whose last_30d equals `floortrack kpi --since 30d --json` except
-   window.since (the daemon's "now - 30 days" and the CLI's are taken at
-   different instants; no event lies near that boundary, so nothing else can
-   differ); generated_at parses as RFC 3339 UTC. The shipment is published
+   window.since (the last 30 days, today included, of the shop's time zone,
+   UTC here: the daemon's and the CLI's "today" may differ across a
+   midnight; no event lies near that boundary, so nothing else can differ),
+   which is UTC midnight 29 days before generated_at's day; generated_at
+   parses as RFC 3339 UTC. The shipment is published
    within 10 s (the shipment gap) plus 2 s.
 3. Coalescing: a burst of 20 shipments yields messages at least 10 s apart
    (by generated_at), the last one counting every shipment.
@@ -157,15 +159,16 @@ def check_kpis(checks, d, port, expected_shipped, started):
     cli_30d = cli_json(d, "kpi", "--since", "30d")
     ours = json.loads(json.dumps(msg["last_30d"]))
     for side in (ours, cli_30d):
-        side["window"]["since"] = "(now - 30 days)"
+        side["window"]["since"] = "(the last 30 days)"
     checks.eq("last_30d = floortrack kpi --since 30d --json (but window.since)", ours, cli_30d)
     since = parse_time(msg["last_30d"]["window"]["since"])
     generated = parse_time(msg["generated_at"])
     checks.true("generated_at is RFC 3339 UTC during the run",
                 msg["generated_at"].endswith("Z") and started - timedelta(seconds=1) <= generated
                 <= datetime.now(timezone.utc) + timedelta(seconds=1), msg["generated_at"])
-    checks.near("last_30d.window.since = generated_at - 30 days",
-                (generated - since).total_seconds(), 30 * 86400, tol=1)
+    midnight = generated.replace(hour=0, minute=0, second=0, microsecond=0)
+    checks.eq("last_30d.window.since = UTC midnight 29 days before generated_at's day",
+              since, midnight - timedelta(days=29))
     return msg, took
 
 

@@ -86,6 +86,56 @@ TEST_CASE("IanaTimeZone: Europe/Berlin is +1 in winter, +2 in summer; DST day me
   CHECK(bad.error().message.find("unknown time zone 'Europe/Atlantis'") != std::string::npos);
 }
 
+TEST_CASE("ParseTimeArgument in Europe/Berlin: day spans and dates across DST changes") {
+  auto zone = IanaTimeZone::Load("Europe/Berlin");
+  REQUIRE(zone.ok());
+  const ShopTimeZone& berlin = *zone.value();
+  const auto parsed = [&](const char* text, TimePoint now) {
+    auto t = ParseTimeArgument(text, now, berlin);
+    return t ? FormatRfc3339(*t) : std::string("(none)");
+  };
+  // Spring: 2026-03-29 has 23 h (02:00 -> 03:00). At 12:00 local on the 30th
+  // (+02:00), "2d" began at local midnight of the 29th, still +01:00: 35 h
+  // back, not 48.
+  const TimePoint spring = At("2026-03-30T10:00:00Z");
+  CHECK(parsed("1d", spring) == "2026-03-29T22:00:00Z");
+  CHECK(parsed("2d", spring) == "2026-03-28T23:00:00Z");
+  CHECK(parsed("1w", spring) == "2026-03-23T23:00:00Z");  // 2026-03-24 local
+  CHECK(parsed("2026-03-29", spring) == "2026-03-28T23:00:00Z");
+  CHECK(parsed("2026-03-30", spring) == "2026-03-29T22:00:00Z");
+  CHECK(parsed("48h", spring) == "2026-03-28T10:00:00Z");  // hours stay hours
+  // Autumn: 2026-10-25 has 25 h (03:00 -> 02:00).
+  const TimePoint autumn = At("2026-10-26T10:00:00Z");  // 11:00 local, +01:00
+  CHECK(parsed("1d", autumn) == "2026-10-25T23:00:00Z");
+  CHECK(parsed("2d", autumn) == "2026-10-24T22:00:00Z");
+  CHECK(parsed("7d", autumn) == "2026-10-19T22:00:00Z");  // 2026-10-20 local, +02:00
+  CHECK(parsed("2026-10-25", autumn) == "2026-10-24T22:00:00Z");
+  // LocalMidnight: each DST day's length from one midnight to the next.
+  using std::chrono::local_days;
+  const local_days march29{std::chrono::year{2026} / 3 / 29};
+  const local_days october25{std::chrono::year{2026} / 10 / 25};
+  CHECK(LocalMidnight(march29 + std::chrono::days(1), berlin) - LocalMidnight(march29, berlin) ==
+        hours(23));
+  CHECK(LocalMidnight(october25 + std::chrono::days(1), berlin) -
+            LocalMidnight(october25, berlin) ==
+        hours(25));
+}
+
+TEST_CASE(
+    "LocalMidnight in America/Havana, whose DST starts at midnight: the first local instant") {
+  // Cuba moves its clocks from 00:00 to 01:00 (2026-03-08): that day begins
+  // at 01:00 local (-04:00) = 05:00 UTC, the instant 00:00 -05:00 would be.
+  auto zone = IanaTimeZone::Load("America/Havana");
+  REQUIRE(zone.ok());
+  const ShopTimeZone& havana = *zone.value();
+  const std::chrono::local_days march8{std::chrono::year{2026} / 3 / 8};
+  CHECK(FormatRfc3339(LocalMidnight(march8, havana)) == "2026-03-08T05:00:00Z");
+  CHECK(FormatRfc3339(LocalMidnight(march8 - std::chrono::days(1), havana)) ==
+        "2026-03-07T05:00:00Z");
+  CHECK(FormatRfc3339(LocalMidnight(march8 + std::chrono::days(1), havana)) ==
+        "2026-03-09T04:00:00Z");
+}
+
 TEST_CASE("[shop]: timezone and working_hours, recorded for the CLI; errors name the key") {
   auto c = ParseConfig(
       "[shop]\ntimezone = \"America/New_York\"\nworking_hours = \"Tue-Sat 09:00-17:00\"\n",

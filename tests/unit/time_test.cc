@@ -205,15 +205,28 @@ TEST_CASE("FormatRfc3339 and ParseRfc3339 round trip") {
   CHECK(FormatRfc3339(*parsed) == "2026-11-23T13:45:00.250Z");
 }
 
-TEST_CASE("ParseTimeArgument relative spans count back from now") {
-  const TimePoint now = FromEpochMs(kBaseMs);
-  CHECK(Ms(ParseTimeArgument("7d", now)) == kBaseMs - 7 * kDayMs);
-  CHECK(Ms(ParseTimeArgument("7d", now)) == 1'794'816'900'000);  // 2026-11-16T08:15:00Z
+TEST_CASE("ParseTimeArgument: hours and minutes count back from now; days are calendar days") {
+  const TimePoint now = FromEpochMs(kBaseMs);  // 2026-11-23T08:15:00Z, a Monday
   CHECK(Ms(ParseTimeArgument("24h", now)) == kBaseMs - kDayMs);
   CHECK(Ms(ParseTimeArgument("30m", now)) == kBaseMs - 30 * kMinuteMs);
-  CHECK(Ms(ParseTimeArgument("2w", now)) == kBaseMs - 14 * kDayMs);
-  CHECK(Ms(ParseTimeArgument("2w", now)) == 1'794'212'100'000);  // 2026-11-09T08:15:00Z
   CHECK(Ms(ParseTimeArgument("0h", now)) == kBaseMs);
+  CHECK(Ms(ParseTimeArgument("0m", now)) == kBaseMs);
+  // Without a zone, the shop's days are UTC days: 1d is today so far, 7d
+  // today and the 6 days before, 2w the last 14 days.
+  CHECK(Ms(ParseTimeArgument("1d", now)) == 1'795'392'000'000);  // 2026-11-23T00:00:00Z
+  CHECK(Ms(ParseTimeArgument("7d", now)) == 1'794'873'600'000);  // 2026-11-17T00:00:00Z
+  CHECK(Ms(ParseTimeArgument("1w", now)) == 1'794'873'600'000);
+  CHECK(Ms(ParseTimeArgument("2w", now)) == 1'794'268'800'000);  // 2026-11-10T00:00:00Z
+  CHECK(Ms(ParseTimeArgument("14d", now)) == 1'794'268'800'000);
+  // At midnight itself, 1d is that instant.
+  CHECK(Ms(ParseTimeArgument("1d", FromEpochMs(1'795'392'000'000))) == 1'795'392'000'000);
+}
+
+TEST_CASE("ParseTimeArgument: 0d and 0w are rejected (no day starts after today)") {
+  const TimePoint now = FromEpochMs(kBaseMs);
+  CHECK_FALSE(ParseTimeArgument("0d", now));
+  CHECK_FALSE(ParseTimeArgument("0w", now));
+  CHECK_FALSE(ParseTimeArgument("000d", now));
 }
 
 TEST_CASE("ParseTimeArgument bare date is midnight UTC") {
