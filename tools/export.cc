@@ -68,7 +68,9 @@ std::vector<std::string> EventRow(const StageEvent& e) {
           Bool(e.personalized),
           CsvTime(e.promised_at),
           e.batch_id,
-          e.topic};
+          e.topic,
+          e.items ? std::to_string(*e.items) : "",
+          CsvNumber(e.score)};
 }
 
 Error WriteFailed(const std::string& where) {
@@ -95,7 +97,8 @@ const std::vector<std::string>& ExportHeader(ExportKind kind) {
       "device_ts",   "ts_flag",       "station",       "operator",   "result",
       "defect",      "reason",        "material_type", "used_g",     "scrap_g",
       "recovered_g", "material_cost", "value",         "currency",   "customer_id",
-      "product",     "personalized",  "promised_at",   "batch_id",   "topic"};
+      "product",     "personalized",  "promised_at",   "batch_id",   "topic",
+      "items",       "score"};
   static const std::vector<std::string> flow = {"order_id",   "stage",   "station",
                                                 "entered_at", "left_at", "hours"};
   switch (kind) {

@@ -42,7 +42,10 @@ def stage_counts(db):
 def expected_stage_counts(s):
     """Events per stage the day must leave: a batch event is one per order."""
     want = {"confirmed": s["stages"].get("confirmed", 0)}
-    for stage in ("shipped", "returned"):
+    # Canonical as published: shipping, returns and the extra kinds
+    # (feedback after delivery, the operators' shifts).
+    for stage in ("shipped", "returned", "feedback", "review", "share", "referral", "shift_start",
+                  "shift_end"):
         if s["stages"].get(stage):
             want[stage] = s["stages"][stage]
     started = sum(p["prints"] * len(p["orders"]) for p in s["plates"])
