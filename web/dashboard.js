@@ -20,6 +20,10 @@
     aov: { read: (k) => k.aov, format: money, target: "aov" },
     personalization: { read: (k) => k.personalization_pct, format: pct, target: "personalization_pct" },
     repeat_customers: { read: (k) => k.repeat_customer_pct, format: pct, target: "repeat_customer_pct" },
+    retention: { read: (k) => k.retention_pct, format: pct, target: "retention_pct" },
+    engagement: { read: (k) => k.engagement_pct, format: pct, target: "engagement_pct" },
+    csi: { read: (k) => k.csi, format: one, target: "csi" },
+    labor: { read: (k) => k.labor_pieces_per_hour, format: one, target: "labor_pieces_per_hour" },
     shipped: { read: (k) => k.orders && k.orders.shipped, format: count },
   };
   const STAGE_ORDER = ["confirmed", "print_started", "printed", "cast", "polished", "stone_set",
@@ -29,6 +33,7 @@
   function pct(v) { return isNumber(v) ? v.toFixed(1) + " %" : DASH; }
   function hours(v) { return isNumber(v) ? v.toFixed(1) + " h" : DASH; }
   function money(v) { return isNumber(v) ? v.toFixed(2) : DASH; }
+  function one(v) { return isNumber(v) ? v.toFixed(1) : DASH; }
   function count(v) { return isNumber(v) ? String(v) : DASH; }
   function age(h) {
     if (!isNumber(h)) return DASH;
@@ -157,6 +162,9 @@
         const several = kpi.money_by_currency && Object.keys(kpi.money_by_currency).length > 1;
         subEl.textContent = several && !isNumber(value) ? "several currencies" : kpi.currency || "";
       }
+      if (key === "csi") subEl.textContent = "from " + count(kpi.csi_responses) + " responses";
+      if (key === "retention")
+        subEl.textContent = "of " + count(kpi.retention && kpi.retention.customers_at_start) + " customers";
       if (key === "shipped") subEl.textContent = "confirmed " + count(kpi.orders && kpi.orders.confirmed);
       const trend = trendText(tile, spec.read(thisWeek), spec.read(lastWeek), spec.format);
       trendEl.textContent = trend.text;

@@ -117,6 +117,10 @@ def expected_tiles(kpi, open_orders):
         "aov": DASH if kpi["aov"] is None else fixed(kpi["aov"], 2),
         "personalization": pct(kpi["personalization_pct"]),
         "repeat_customers": pct(kpi["repeat_customer_pct"]),
+        "retention": pct(kpi["retention_pct"]),
+        "engagement": pct(kpi["engagement_pct"]),
+        "csi": DASH if kpi["csi"] is None else fixed(kpi["csi"], 1),
+        "labor": DASH if kpi["labor_pieces_per_hour"] is None else fixed(kpi["labor_pieces_per_hour"], 1),
         "shipped": str(kpi["orders"]["shipped"]),
         "open_orders": str(len(open_orders)),
     }
@@ -443,6 +447,10 @@ def main():
                 "aov": ["inside", "target 70\u2013120 \u00b7 on target"],
                 "personalization": [None, ""],
                 "repeat_customers": ["no_data", "target \u2265 20 % \u00b7 no data"],
+                "retention": [None, ""],
+                "engagement": [None, ""],
+                "csi": [None, ""],
+                "labor": [None, ""],
                 "shipped": [None, ""],
                 "open_orders": [None, ""],
             })
