@@ -64,8 +64,13 @@ void CheckFields(const EventFields& f, const Limits& limits) {
 void CheckEvent(const StageEvent& e, const EventFields& f, std::string_view payload,
                 const Rules& rules) {
   const Limits& limits = rules.limits;
-  // An order's event, or a batch's (then for its orders, at store time).
-  if (e.order_id.empty()) {
+  // An order's event, a batch's (then for its orders, at store time), or a
+  // shift's (an operator's, no order or batch: core/extra_kinds.h).
+  const KindRole role = rules.ExtraRole(e.stage);
+  if (IsOrderless(role)) {
+    FUZZ_CHECK(e.order_id.empty() && e.batch_id.empty() && e.batch_orders.empty());
+    FUZZ_CHECK(!e.operator_name.empty());
+  } else if (e.order_id.empty()) {
     FUZZ_CHECK(IsValidOrderId(e.batch_id, limits.max_order_id_bytes));
   } else {
     FUZZ_CHECK(IsValidOrderId(e.order_id, limits.max_order_id_bytes));
@@ -77,9 +82,16 @@ void CheckEvent(const StageEvent& e, const EventFields& f, std::string_view payl
     FUZZ_CHECK(IsValidOrderId(m.order_id, limits.max_order_id_bytes));
   if (e.material)
     FUZZ_CHECK(e.material->recovered_g >= 0 && e.material->recovered_g <= e.material->scrap_g);
-  // A configured stage, or a control stage (cancelled, on_hold, resumed,
-  // void: core/corrections.h), which no stage list names.
-  FUZZ_CHECK(rules.StageIndex(e.stage) >= 0 || IsControlStage(e.stage));
+  // A configured stage, a control stage (cancelled, on_hold, resumed, void:
+  // core/corrections.h), which no stage list names, or a declared extra kind.
+  FUZZ_CHECK(rules.StageIndex(e.stage) >= 0 || IsControlStage(e.stage) ||
+             rules.IsExtraKind(e.stage));
+  // Only feedback carries a score, on the configured scale; items are whole.
+  if (e.score)
+    FUZZ_CHECK(role == KindRole::kFeedback && *e.score >= rules.csi_min &&
+               *e.score <= rules.csi_max);
+  if (role == KindRole::kFeedback) FUZZ_CHECK(e.score.has_value());
+  if (e.items) FUZZ_CHECK(*e.items >= 1 && *e.items <= 10000);
   FUZZ_CHECK(e.event_key == f.event_id.value_or(""));
   FUZZ_CHECK(e.event_key.size() <= limits.max_event_id_bytes);
   FUZZ_CHECK(e.topic == kTopic);
