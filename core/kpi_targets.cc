@@ -48,6 +48,14 @@ TargetResult JudgedAs(const KpiBand& band, std::optional<double> value) {
 
 }  // namespace
 
+bool NeedsActivity(const KpiTargets& targets) {
+  for (const char* kpi : {"retention_pct", "csi", "labor_pieces_per_hour"}) {
+    auto it = targets.bands.find(kpi);
+    if (it != targets.bands.end() && (it->second.min || it->second.max)) return true;
+  }
+  return false;
+}
+
 const char* TargetStatusName(TargetStatus status) {
   switch (status) {
     case TargetStatus::kInside:

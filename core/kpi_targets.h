@@ -42,6 +42,11 @@ inline constexpr const char* kTargetKpis[] = {
     "retention_pct",       "labor_pieces_per_hour", "design_conversion_pct", "csi",
     "engagement_pct",      "production_hours"};
 
+struct KpiTargets;
+// Whether `targets` gives a band to a KPI computed from event-level activity
+// (retention_pct, csi, labor_pieces_per_hour: core/shop_kpis.h).
+bool NeedsActivity(const KpiTargets& targets);
+
 struct KpiTargets {
   // By KPI name (kTargetKpis); first_pass_yield_pct and the extra kinds'
   // KPIs (retention_pct onwards) have no default band.

@@ -55,7 +55,10 @@ AlertMonitor::Inputs AlertMonitor::ReadOnlyDatabase(std::string path) {
     if (!open) return fail(open.error());
     in.open = std::move(open).value();
     const auto window_ms = static_cast<std::int64_t>(rules.kpi_window_days * 86'400'000.0);
-    auto kpis = cli::KpiReportOf(**store, in.rules, Window{now - Millis(window_ms), std::nullopt});
+    // The event-level activity (a scan of the window's events) only when a
+    // band judges a KPI made from it.
+    auto kpis = cli::KpiReportOf(**store, in.rules, Window{now - Millis(window_ms), std::nullopt},
+                                 NeedsActivity(in.rules.targets));
     if (!kpis) return fail(kpis.error());
     in.kpis = std::move(kpis).value();
     auto late = cli::LateReportOf(**store, in.rules, now);

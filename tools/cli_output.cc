@@ -175,13 +175,15 @@ json KpiJson(const KpiReport& r) {
   return j;
 }
 
-Result<KpiReport> KpiReportOf(OrderHistory& history, const Rules& rules, const Window& window) {
+Result<KpiReport> KpiReportOf(OrderHistory& history, const Rules& rules, const Window& window,
+                              bool with_activity) {
   KpiAccumulator kpis(rules, window);
   auto visited =
       history.VisitOrdersForKpi(window, [&](const OrderSummary& order) { kpis.Add(order); });
   if (!visited) return visited.error();
   auto material = history.MaterialInWindow(window);
   if (!material) return material.error();
+  if (!with_activity) return kpis.Finish(material.value());
   // Shifts still open end now.
   auto activity = history.ActivityInWindow(
       window, std::chrono::floor<Millis>(std::chrono::system_clock::now()));

@@ -26,7 +26,11 @@ namespace floortrack::cli {
 nlohmann::json KpiJson(const KpiReport& report);
 // The KPI report over `window`: the orders and material in the window,
 // accumulated with `rules`. Storage errors are returned.
-Result<KpiReport> KpiReportOf(OrderHistory& history, const Rules& rules, const Window& window);
+// With `with_activity` false, the event-level inputs of retention_pct, csi
+// and labor_pieces_per_hour are not read (they stay null): for callers that
+// judge only targets none of them has (core/kpi_targets.h NeedsActivity).
+Result<KpiReport> KpiReportOf(OrderHistory& history, const Rules& rules, const Window& window,
+                              bool with_activity = true);
 // The KPI report over `window` as `floortrack kpi --json` prints it and
 // GET /api/v1/kpi serves it: the orders and material in the window,
 // accumulated with `rules` (the rules recorded in the database). Storage

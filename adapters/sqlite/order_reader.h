@@ -62,7 +62,7 @@ class OrderReader final : public OrderHistory {
       batch_events_, batches_of_order_, shipped_events_, any_void_, material_unvoided_;
   StmtPtr flow_timelines_, export_events_, export_orders_, export_all_orders_,
       voids_;                                          // flow_queries.cc
-  StmtPtr customers_, feedback_, shifts_, pieces_;  // activity_queries.cc
+  StmtPtr customers_, feedback_, shifts_, pieces_, pieces_unvoided_;  // activity_queries.cc
 };
 
 }  // namespace floortrack::sqlite

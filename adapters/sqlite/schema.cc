@@ -149,14 +149,16 @@ ALTER TABLE orders ADD COLUMN production_stage_ms INTEGER;
 // design submission time and engagement. The summaries are rebuilt after it
 // (summary logic version 3). Shift events carry no order (order_id ''):
 // their partial index serves staff-hours; feedback scores and operator
-// events theirs (csi, labor_pieces_per_hour); a design submitted apart from
+// events theirs (csi, labor_pieces_per_hour; the latter covering, so the
+// pieces of a window are read from the index alone); a design submitted apart from
 // the confirmation is found by its own partial index.
 constexpr const char* kSchema6Sql = R"sql(
 ALTER TABLE events ADD COLUMN items INTEGER;
 ALTER TABLE events ADD COLUMN score REAL;
 CREATE INDEX events_shifts ON events(stage_ms) WHERE order_id = '';
 CREATE INDEX events_scores ON events(stage_ms, score) WHERE score IS NOT NULL;
-CREATE INDEX events_by_operator ON events(stage_ms, operator) WHERE operator IS NOT NULL;
+CREATE INDEX events_by_operator ON events(stage_ms, operator, stage, result, order_id)
+  WHERE operator IS NOT NULL;
 ALTER TABLE orders ADD COLUMN items INTEGER;
 ALTER TABLE orders ADD COLUMN packed_ms INTEGER;
 ALTER TABLE orders ADD COLUMN submitted_ms INTEGER;
