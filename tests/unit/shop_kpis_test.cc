@@ -271,3 +271,23 @@ TEST_CASE("Validation of extra kinds: shifts, feedback scores, items") {
 
 }  // namespace
 }  // namespace floortrack
+
+namespace floortrack {
+namespace {
+
+TEST_CASE("NeedsActivity: only a band on retention_pct, csi or labor_pieces_per_hour") {
+  KpiTargets targets;  // the defaults give none of them a band
+  CHECK_FALSE(NeedsActivity(targets));
+  targets.bands["engagement_pct"] = {50.0, std::nullopt};  // from order summaries
+  CHECK_FALSE(NeedsActivity(targets));
+  targets.bands["csi"] = {std::nullopt, std::nullopt};  // "any": no band
+  CHECK_FALSE(NeedsActivity(targets));
+  targets.bands["csi"] = {8.0, std::nullopt};
+  CHECK(NeedsActivity(targets));
+  KpiTargets labor;
+  labor.bands["labor_pieces_per_hour"] = {std::nullopt, 4.0};
+  CHECK(NeedsActivity(labor));
+}
+
+}  // namespace
+}  // namespace floortrack
