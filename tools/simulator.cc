@@ -432,9 +432,11 @@ struct Floor {
 
 // Extra kinds (docs/events.md): the pieces in each order, what customers
 // say after delivery (feedback with a score, reviews, shares, referrals)
-// and the operators' shifts. Drawn from their own generator, so a seed's
-// production events stay exactly what they were before extra kinds.
-void AddExtraKinds(const Options& o, const Period& period, std::vector<Event>& events) {
+// and, `with_shifts`, the operators' shifts. Drawn from their own
+// generator, so a seed's production events stay exactly what they were
+// before extra kinds.
+void AddExtraKinds(const Options& o, const Period& period, bool with_shifts,
+                   std::vector<Event>& events) {
   Rng rng(o.seed * 0x9E3779B97F4A7C15ULL + 0x5EED);
   const Device web = MakeDevice("shop", "web");
   std::vector<Event> extra;
@@ -466,7 +468,7 @@ void AddExtraKinds(const Options& o, const Period& period, std::vector<Event>& e
   // still open.
   const Device clock = MakeDevice("station", "timeclock");
   const auto first_day = std::chrono::floor<std::chrono::days>(period.start);
-  for (auto day = first_day; day <= period.end; day += std::chrono::days(1)) {
+  for (auto day = first_day; with_shifts && day <= period.end; day += std::chrono::days(1)) {
     for (const std::string& name : kOperators) {
       const TimePoint in = day + Millis{std::llround(rng.Real(7, 8) * 3'600'000)};
       const TimePoint out = day + Millis{std::llround(rng.Real(15.5, 16.5) * 3'600'000)};
@@ -497,7 +499,7 @@ Floor GenerateFloor(const Options& o, const Period& period, Rng& rng) {
     auto drafts = OrderBuilder(rng, spec).Build();
     floor.orders.push_back(PlaceOrder(std::move(drafts), period, rng, floor.events));
   }
-  AddExtraKinds(o, period, floor.events);
+  AddExtraKinds(o, period, /*with_shifts=*/true, floor.events);
   std::sort(floor.events.begin(), floor.events.end(), [](const Event& a, const Event& b) {
     return a.ts != b.ts ? a.ts < b.ts : a.seq < b.seq;
   });
@@ -644,7 +646,9 @@ class DeviceDay {
     CastTrees();
     FinishOrders();
     AddMisreads();
-    AddExtraKinds(o_, period_, events_);
+    // No shifts: the benches' bare scans name no operator, so staff-hours
+    // would meet no pieces (labor_pieces_per_hour stays "no data").
+    AddExtraKinds(o_, period_, /*with_shifts=*/false, events_);
     return Publishable();
   }
 
