@@ -1,22 +1,12 @@
 // OrderReader's event-level inputs of the shop KPIs (core/shop_kpis.h):
 // customers for retention_pct, feedback scores for csi, shifts and pieces
 // for labor_pieces_per_hour. Statements are prepared on first use.
-#include <limits>
-
 #include "adapters/sqlite/order_reader.h"
+#include "adapters/sqlite/rows.h"
 #include "adapters/sqlite/statement.h"
 
 namespace floortrack::sqlite {
 namespace {
-
-constexpr std::int64_t kMinMs = std::numeric_limits<std::int64_t>::min();
-constexpr std::int64_t kMaxMs = std::numeric_limits<std::int64_t>::max();
-
-// Leaves out the events a void of the same order names (as kMaterialUnvoidedSql).
-#define FT_NOT_VOIDED                                                     \
-  "NOT EXISTS (SELECT 1 FROM events v WHERE v.order_id = e.order_id AND " \
-  "v.voids IS NOT NULL AND e.stage <> 'void' AND "                        \
-  "(v.voids = e.event_key OR v.voids || '/' || v.order_id = e.event_key))"
 
 // ?1 = since, ?2 = until: per customer, the first confirmed order and
 // whether one was confirmed in the window.
@@ -44,8 +34,6 @@ constexpr const char* kPiecesSql = FT_PIECES_SQL("");
 // the table row for its event_key: about twice the time).
 constexpr const char* kPiecesUnvoidedSql = FT_PIECES_SQL("AND " FT_NOT_VOIDED);
 
-std::int64_t SinceMs(const std::optional<TimePoint>& t) { return t ? ToEpochMs(*t) : kMinMs; }
-std::int64_t UntilMs(const std::optional<TimePoint>& t) { return t ? ToEpochMs(*t) : kMaxMs; }
 
 }  // namespace
 

@@ -12,8 +12,6 @@
 namespace floortrack::sqlite {
 namespace {
 
-constexpr std::int64_t kMinMs = std::numeric_limits<std::int64_t>::min();
-constexpr std::int64_t kMaxMs = std::numeric_limits<std::int64_t>::max();
 
 // ?1 = since, ?2 = until, ?3/?4 = the terminal stages. The orders (by
 // orders_by_activity or a scan of the orders table) whose last activity is at
@@ -43,8 +41,6 @@ constexpr const char* kExportOrdersSql =
     "AND (confirmed_ms IS NULL OR confirmed_ms < ?1 OR confirmed_ms >= ?2)";
 constexpr const char* kExportAllOrdersSql = "SELECT " FT_ORDER_COLUMNS " FROM orders";
 
-std::int64_t SinceMs(const std::optional<TimePoint>& t) { return t ? ToEpochMs(*t) : kMinMs; }
-std::int64_t UntilMs(const std::optional<TimePoint>& t) { return t ? ToEpochMs(*t) : kMaxMs; }
 
 }  // namespace
 

@@ -10,8 +10,6 @@
 namespace floortrack::sqlite {
 namespace {
 
-constexpr std::int64_t kMinMs = std::numeric_limits<std::int64_t>::min();
-constexpr std::int64_t kMaxMs = std::numeric_limits<std::int64_t>::max();
 
 constexpr const char* kOrderEventsSql =
     "SELECT " FT_EVENT_COLUMNS ", raw FROM events WHERE order_id = ?1 ORDER BY stage_ms, seq";
@@ -80,15 +78,11 @@ constexpr const char* kAnyVoidSql = "SELECT EXISTS(SELECT 1 FROM events WHERE vo
 constexpr const char* kMaterialUnvoidedSql =
     "SELECT material_type, SUM(used_g), SUM(scrap_g), COALESCE(SUM(recovered_g), 0), "
     "SUM(material_cost) FROM events e "
-    "WHERE used_g IS NOT NULL AND stage_ms >= ?1 AND stage_ms < ?2 AND NOT EXISTS "
-    "(SELECT 1 FROM events v WHERE v.order_id = e.order_id AND v.voids IS NOT NULL AND "
-    "e.stage <> 'void' AND (v.voids = e.event_key OR v.voids || '/' || v.order_id = e.event_key)) "
-    "GROUP BY material_type";
+    "WHERE used_g IS NOT NULL AND stage_ms >= ?1 AND stage_ms < ?2 AND " FT_NOT_VOIDED
+    " GROUP BY material_type";
 constexpr const char* kBatchesOfOrderSql =
     "SELECT batch_id FROM batch_members WHERE order_id = ?1 ORDER BY batch_id";
 
-std::int64_t SinceMs(const std::optional<TimePoint>& t) { return t ? ToEpochMs(*t) : kMinMs; }
-std::int64_t UntilMs(const std::optional<TimePoint>& t) { return t ? ToEpochMs(*t) : kMaxMs; }
 std::int64_t LimitOrAll(std::size_t limit) {
   return limit == 0 || limit > static_cast<std::size_t>(kMaxMs) ? -1
                                                                 : static_cast<std::int64_t>(limit);

@@ -8,6 +8,8 @@
 // Pure functions over a Statement.
 #pragma once
 
+#include <cstdint>
+#include <limits>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -43,9 +45,22 @@
   "submitted_ms, engaged"
 
 #define FT_REJECT_COLUMNS "received_ms, topic, reason, raw, payload_size"
+
+// A WHERE term over events aliased `e`: not named by a void of the same
+// order (directly, or as a batch event's per-order key "<id>/<order>").
+#define FT_NOT_VOIDED                                                                       \
+  "NOT EXISTS (SELECT 1 FROM events v WHERE v.order_id = e.order_id AND "                   \
+  "v.voids IS NOT NULL AND e.stage <> 'void' AND "                                          \
+  "(v.voids = e.event_key OR v.voids || '/' || v.order_id = e.event_key))"
 // clang-format on
 
 namespace floortrack::sqlite {
+
+inline constexpr std::int64_t kMinMs = std::numeric_limits<std::int64_t>::min();
+inline constexpr std::int64_t kMaxMs = std::numeric_limits<std::int64_t>::max();
+// A window's bounds as SQL parameters: an open bound is the extreme value.
+inline std::int64_t SinceMs(const std::optional<TimePoint>& t) { return t ? ToEpochMs(*t) : kMinMs; }
+inline std::int64_t UntilMs(const std::optional<TimePoint>& t) { return t ? ToEpochMs(*t) : kMaxMs; }
 
 inline constexpr int kEventRawColumn = 28;  // in "SELECT FT_EVENT_COLUMNS, raw"
 
