@@ -172,6 +172,10 @@ Result<MaterialTotals> SqliteStore::MaterialInWindow(const Window& window) {
 Result<ActivityTotals> SqliteStore::ActivityInWindow(const Window& window, TimePoint now) {
   return reader_->ActivityInWindow(window, now);
 }
+Result<std::optional<RollupKpiInputs>> SqliteStore::KpisFromRollups(
+    const Rules& rules, const std::optional<TimePoint>& until, TimePoint now) {
+  return reader_->KpisFromRollups(rules, until, now);
+}
 Result<std::vector<OrderSummary>> SqliteStore::ListOrders(const OrderFilter& filter) {
   return reader_->ListOrders(filter);
 }

@@ -89,6 +89,9 @@ class SqliteStore final : public EventStore, public OrderHistory {
                            const std::function<void(const OrderSummary&)>& visit) override;
   Result<MaterialTotals> MaterialInWindow(const Window& window) override;
   Result<ActivityTotals> ActivityInWindow(const Window& window, TimePoint now) override;
+  Result<std::optional<RollupKpiInputs>> KpisFromRollups(const Rules& rules,
+                                                         const std::optional<TimePoint>& until,
+                                                         TimePoint now) override;
   Result<std::vector<OrderSummary>> ListOrders(const OrderFilter& filter) override;
   Result<std::vector<Reject>> RecentRejects(std::size_t limit) override;
   Result<std::uint64_t> RejectTotal() override;

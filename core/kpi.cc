@@ -13,11 +13,6 @@
 namespace floortrack {
 namespace {
 
-std::optional<double> Percent(std::size_t numerator, std::size_t denominator) {
-  if (denominator == 0) return std::nullopt;
-  return 100.0 * static_cast<double>(numerator) / static_cast<double>(denominator);
-}
-
 constexpr double kMillisPerHour = 3'600'000.0;
 
 struct CustomerCounts {
@@ -59,39 +54,10 @@ CustomerCounts CountCustomers(const std::vector<std::string>& ids) {
   return counts;
 }
 
-// ISO 4217 codes are upper case; "eur" from one device is "EUR" from another.
-std::string UpperAscii(std::string s) {
-  for (char& c : s)
-    if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');
-  return s;
-}
-
 }  // namespace
 
-void KpiAccumulator::MoneySums::Add(const OrderSummary& order, bool shipped_in_window,
-                                    bool counts_for_aov) {
-  ++orders;
-  if (shipped_in_window) {
-    shipped_material_cost += order.material_cost;
-    shipped_revenue += order.value.value_or(0);
-  }
-  if (counts_for_aov) {
-    value_sum += *order.value;
-    ++value_count;
-  }
-}
-
-MoneyKpis KpiAccumulator::MoneySums::Kpis() const {
-  MoneyKpis k;
-  if (shipped_revenue != 0) k.material_cost_pct = 100.0 * shipped_material_cost / shipped_revenue;
-  if (value_count > 0) k.aov = value_sum / static_cast<double>(value_count);
-  k.orders = orders;
-  return k;
-}
-
-double NearestRank(const std::vector<double>& sorted, double p) {
-  if (sorted.empty()) return 0;  // precondition violated
-  const auto n = static_cast<std::int64_t>(sorted.size());
+std::size_t NearestRankIndex(std::size_t size, double p) {
+  const auto n = static_cast<std::int64_t>(size);
   // Out-of-contract p is clamped (NaN as 0) so the casts below stay defined.
   p = std::isnan(p) ? 0.0 : std::clamp(p, 0.0, 100.0);
   std::int64_t rank;
@@ -103,149 +69,215 @@ double NearestRank(const std::vector<double>& sorted, double p) {
     // Non-integral p: tolerate representation error just above an integer.
     rank = static_cast<std::int64_t>(std::ceil(p * static_cast<double>(n) / 100.0 - 1e-9));
   }
-  rank = std::clamp<std::int64_t>(rank, 1, n);
-  return sorted[static_cast<std::size_t>(rank - 1)];
+  rank = std::clamp<std::int64_t>(rank, 1, std::max<std::int64_t>(n, 1));
+  return static_cast<std::size_t>(rank - 1);
+}
+
+double NearestRank(const std::vector<double>& sorted, double p) {
+  if (sorted.empty()) return 0;  // precondition violated
+  return sorted[NearestRankIndex(sorted.size(), p)];
+}
+
+bool Inaccurate(const OrderSummary& order, const Rules& rules) {
+  return std::any_of(order.return_reasons.begin(), order.return_reasons.end(),
+                     [&](const std::string& reason) {
+                       return rules.accuracy_failure_reasons.count(reason) > 0;
+                     });
 }
 
 KpiAccumulator::KpiAccumulator(const Rules& rules, const Window& window)
-    : accuracy_failure_reasons_(rules.accuracy_failure_reasons),
-      currency_(UpperAscii(rules.kpi_currency)),
-      targets_(rules.targets),
-      default_promise_days_(rules.default_promise_days),
-      rules_(rules) {
-  report_.window = window;
-}
+    : rules_(rules), window_(window) {}
 
 void KpiAccumulator::Add(const OrderSummary& order) {
-  const Window& window = report_.window;
+  const Window& window = window_;
+  KpiCounts& c = sums_.counts;
   const bool confirmed_in_window = order.confirmed_at && window.Contains(*order.confirmed_at);
   const bool shipped_in_window = order.shipped_at && window.Contains(*order.shipped_at);
 
   const bool cancelled = order.cancelled_at && window.Before(*order.cancelled_at);
   if (order.confirmed_at && window.Before(*order.confirmed_at) &&
       (!order.shipped_at || !window.Before(*order.shipped_at)) && !cancelled) {
-    ++report_.open;
+    ++c.open;
   }
 
   if (shipped_in_window) {
-    ++report_.shipped;
-    if (const auto promise = EffectivePromise(order, default_promise_days_);
+    ++c.shipped;
+    if (const auto promise = EffectivePromise(order, rules_.default_promise_days);
         promise && !cancelled) {
-      ++report_.with_promise;
-      if (*order.shipped_at <= *promise) ++on_time_;
+      ++c.with_promise;
+      if (*order.shipped_at <= *promise) ++c.on_time;
     }
-    if (order.confirmed_at && !cancelled) {
-      const auto ms = (*order.shipped_at - *order.confirmed_at).count();
-      turnaround_hours_.push_back(static_cast<double>(ms) / kMillisPerHour);
-    }
-    if (!Inaccurate(order)) ++accurate_;
-    if (!order.failed_before_ship) ++first_pass_;
-    if (order.engaged) ++engaged_;
+    if (order.confirmed_at && !cancelled)
+      sums_.turnaround_ms.push_back((*order.shipped_at - *order.confirmed_at).count());
+    if (!Inaccurate(order, rules_)) ++c.accurate;
+    if (!order.failed_before_ship) ++c.first_pass;
+    if (order.engaged) ++c.engaged;
   }
 
   if (order.submitted_at && window.Contains(*order.submitted_at)) {
-    ++report_.designs_submitted;
-    if (order.shipped_at && !order.cancelled_at && !Inaccurate(order)) ++designs_converted_;
+    ++c.designs_submitted;
+    if (order.shipped_at && !order.cancelled_at && !Inaccurate(order, rules_))
+      ++c.designs_converted;
   }
   if (order.packed_at && window.Contains(*order.packed_at) && order.confirmed_at && !cancelled) {
-    ++report_.production_orders;
-    production_ms_ += static_cast<double>(
-        std::max<std::int64_t>(0, (*order.packed_at - *order.confirmed_at).count()));
-    production_items_ += order.items.value_or(1);
+    ++c.production_orders;
+    c.production_ms += std::max<std::int64_t>(0, (*order.packed_at - *order.confirmed_at).count());
+    c.production_items += order.items.value_or(1);
   }
 
   const bool counts_for_aov = confirmed_in_window && order.value.has_value();
   if (shipped_in_window || counts_for_aov) {
-    std::string code = UpperAscii(order.currency);
-    if (currency_.empty()) {
-      money_.Add(order, shipped_in_window, counts_for_aov);
-      by_currency_[std::move(code)].Add(order, shipped_in_window, counts_for_aov);
-    } else if (code.empty() || code == currency_) {
-      money_.Add(order, shipped_in_window, counts_for_aov);
-    } else {
-      ++other_currency_orders_;
+    MoneyCounts& money = sums_.money[UpperAscii(order.currency)];
+    ++money.orders;
+    if (shipped_in_window) {
+      money.shipped_cost_micros += ToMicros(order.material_cost);
+      money.shipped_revenue_micros += ToMicros(order.value.value_or(0));
+    }
+    if (counts_for_aov) {
+      money.value_micros += ToMicros(*order.value);
+      ++money.value_count;
     }
   }
 
   if (confirmed_in_window) {
-    ++report_.confirmed;
-    if (order.personalized.value_or(false)) ++personalized_;
+    ++c.confirmed;
+    if (order.personalized.value_or(false)) ++c.personalized;
     if (!order.customer_id.empty()) customers_.push_back(order.customer_id);
   }
 }
 
-bool KpiAccumulator::Inaccurate(const OrderSummary& order) const {
-  return std::any_of(
-      order.return_reasons.begin(), order.return_reasons.end(),
-      [this](const std::string& reason) { return accuracy_failure_reasons_.count(reason) > 0; });
+KpiSums KpiAccumulator::Sums() const {
+  KpiSums sums = sums_;
+  const CustomerCounts customers = CountCustomers(customers_);
+  sums.customers = static_cast<std::int64_t>(customers.distinct);
+  sums.repeat_customers = static_cast<std::int64_t>(customers.repeat);
+  return sums;
 }
 
 KpiReport KpiAccumulator::Finish(const MaterialTotals& material, const ActivityTotals& activity) {
-  KpiReport report = report_;
-  TurnaroundStats& t = report.turnaround;
-  t.count = turnaround_hours_.size();
-  if (!turnaround_hours_.empty()) {
-    std::sort(turnaround_hours_.begin(), turnaround_hours_.end());
-    double sum = 0;
-    for (double h : turnaround_hours_) sum += h;
-    t.mean = sum / static_cast<double>(turnaround_hours_.size());
-    t.p50 = NearestRank(turnaround_hours_, 50);
-    t.p90 = NearestRank(turnaround_hours_, 90);
-    t.p95 = NearestRank(turnaround_hours_, 95);
-    t.max = turnaround_hours_.back();
+  KpiSums sums = Sums();
+  return ReportFromSums(sums, rules_, window_, material, activity);
+}
+
+namespace {
+
+MoneyKpis MoneyOf(const MoneyCounts& m) {
+  MoneyKpis k;
+  if (m.shipped_revenue_micros != 0) {
+    k.material_cost_pct = 100.0 * static_cast<double>(m.shipped_cost_micros) /
+                          static_cast<double>(m.shipped_revenue_micros);
   }
+  if (m.value_count > 0)
+    k.aov = static_cast<double>(m.value_micros) / 1e6 / static_cast<double>(m.value_count);
+  k.orders = static_cast<std::size_t>(m.orders);
+  return k;
+}
+
+// Nearest-rank percentiles by selection (no full sort): `ms` is reordered.
+TurnaroundStats TurnaroundOf(std::vector<std::int64_t>& ms) {
+  TurnaroundStats t;
+  t.count = ms.size();
+  if (ms.empty()) return t;
+  const auto hours = [](std::int64_t v) { return static_cast<double>(v) / kMillisPerHour; };
+  std::int64_t sum = 0;
+  for (std::int64_t v : ms) sum += v;
+  t.mean = static_cast<double>(sum) / kMillisPerHour / static_cast<double>(ms.size());
+  auto from = ms.begin();
+  for (auto [p, slot] : {std::pair{50.0, &t.p50}, {90.0, &t.p90}, {95.0, &t.p95}}) {
+    const auto at = ms.begin() + static_cast<std::ptrdiff_t>(NearestRankIndex(ms.size(), p));
+    std::nth_element(from, at, ms.end());
+    *slot = hours(*at);
+    from = at;  // later ranks lie at or after it
+  }
+  t.max = hours(*std::max_element(from, ms.end()));
+  return t;
+}
+
+std::optional<double> Ratio(std::int64_t numerator, std::int64_t denominator) {
+  if (denominator <= 0) return std::nullopt;
+  return 100.0 * static_cast<double>(numerator) / static_cast<double>(denominator);
+}
+
+}  // namespace
+
+KpiReport ReportFromSums(KpiSums& sums, const Rules& rules, const Window& window,
+                         const MaterialTotals& material, const ActivityTotals& activity) {
+  KpiReport report;
+  report.window = window;
+  const KpiCounts& c = sums.counts;
+  const auto count = [](std::int64_t n) { return static_cast<std::size_t>(std::max<std::int64_t>(0, n)); };
+  report.confirmed = count(c.confirmed);
+  report.shipped = count(c.shipped);
+  report.open = count(c.open);
+  report.with_promise = count(c.with_promise);
+  report.designs_submitted = count(c.designs_submitted);
+  report.production_orders = count(c.production_orders);
+  report.turnaround = TurnaroundOf(sums.turnaround_ms);
 
   if (material.used_g != 0) {
     report.material_yield_pct = 100.0 * (material.used_g - material.scrap_g) / material.used_g;
     report.material_loss_pct = 100.0 * (material.scrap_g - material.recovered_g) / material.used_g;
   }
-  for (const auto& [type, sums] : material.by_type) {
-    MaterialKpis& m = report.materials[type];
-    m.sums = sums;
-    if (sums.used_g != 0) {
-      m.yield_pct = 100.0 * (sums.used_g - sums.scrap_g) / sums.used_g;
-      m.loss_pct = 100.0 * (sums.scrap_g - sums.recovered_g) / sums.used_g;
+  for (const auto& [type, m] : material.by_type) {
+    MaterialKpis& k = report.materials[type];
+    k.sums = m;
+    if (m.used_g != 0) {
+      k.yield_pct = 100.0 * (m.used_g - m.scrap_g) / m.used_g;
+      k.loss_pct = 100.0 * (m.scrap_g - m.recovered_g) / m.used_g;
     }
   }
-  const std::size_t currencies = by_currency_.size() - by_currency_.count("");
-  if (currencies <= 1) {
-    // One currency (or a configured one): the money KPIs as they always were.
-    const MoneyKpis money = money_.Kpis();
-    report.material_cost_pct = money.material_cost_pct;
-    report.aov = money.aov;
-    report.orders_excluded_currency = other_currency_orders_;
-    report.currency = currency_;
-    for (const auto& [code, sums] : by_currency_)
-      if (!code.empty()) report.currency = code;
+
+  // Money: only currencies some order takes part in.
+  std::map<std::string, MoneyCounts> by_currency;
+  for (const auto& [code, m] : sums.money)
+    if (m.orders > 0) by_currency.emplace(code, m);
+  const std::string configured = UpperAscii(rules.kpi_currency);
+  MoneyCounts money;
+  std::int64_t other_currency = 0;
+  for (const auto& [code, m] : by_currency) {
+    if (configured.empty() || code.empty() || code == configured)
+      money += m;
+    else
+      other_currency += m.orders;
+  }
+  const std::size_t currencies = by_currency.size() - by_currency.count("");
+  if (!configured.empty() || currencies <= 1) {
+    const MoneyKpis kpis = MoneyOf(money);
+    report.material_cost_pct = kpis.material_cost_pct;
+    report.aov = kpis.aov;
+    report.orders_excluded_currency = count(other_currency);
+    report.currency = configured;
+    if (configured.empty())
+      for (const auto& [code, m] : by_currency)
+        if (!code.empty()) report.currency = code;
   } else {
-    for (const auto& [code, sums] : by_currency_) {
+    for (const auto& [code, m] : by_currency) {
       if (code.empty())
-        report.orders_excluded_currency = sums.orders;
+        report.orders_excluded_currency = count(m.orders);
       else
-        report.money_by_currency[code] = sums.Kpis();
+        report.money_by_currency[code] = MoneyOf(m);
     }
   }
-  report.order_accuracy_pct = Percent(accurate_, report.shipped);
-  report.first_pass_yield_pct = Percent(first_pass_, report.shipped);
-  report.on_time_pct = Percent(on_time_, report.with_promise);
-
-  report.personalization_pct = Percent(personalized_, report.confirmed);
-
-  const CustomerCounts customers = CountCustomers(customers_);
-  report.repeat_customer_pct = Percent(customers.repeat, customers.distinct);
-
-  report.engagement_pct = Percent(engaged_, report.shipped);
-  report.design_conversion_pct = Percent(designs_converted_, report.designs_submitted);
-  if (production_items_ > 0)
-    report.production_hours = production_ms_ / kMillisPerHour / production_items_;
+  report.order_accuracy_pct = Ratio(c.accurate, c.shipped);
+  report.first_pass_yield_pct = Ratio(c.first_pass, c.shipped);
+  report.on_time_pct = Ratio(c.on_time, c.with_promise);
+  report.personalization_pct = Ratio(c.personalized, c.confirmed);
+  report.repeat_customer_pct = Ratio(sums.repeat_customers, sums.customers);
+  report.engagement_pct = Ratio(c.engaged, c.shipped);
+  report.design_conversion_pct = Ratio(c.designs_converted, c.designs_submitted);
+  if (c.production_items > 0) {
+    report.production_hours = static_cast<double>(c.production_ms) / kMillisPerHour /
+                              static_cast<double>(c.production_items);
+  }
   report.retention = Retention(activity.customers, report.window);
   report.retention_pct = report.retention.pct;
   report.csi_responses = activity.responses;
   if (activity.responses > 0)
-    report.csi = activity.score_sum / static_cast<double>(activity.responses);
-  report.labor = Labor(activity, rules_, report.window);
+    report.csi = static_cast<double>(activity.score_micros) / 1e6 /
+                 static_cast<double>(activity.responses);
+  report.labor = Labor(activity, rules, report.window);
   report.labor_pieces_per_hour = report.labor.pieces_per_hour;
-  report.targets = JudgeTargets(report, targets_);
+  report.targets = JudgeTargets(report, rules.targets);
   return report;
 }
 

@@ -55,6 +55,7 @@
 #include <string>
 #include <vector>
 
+#include "core/kpi_sums.h"
 #include "core/kpi_targets.h"
 #include "core/order_summary.h"
 #include "core/rules.h"
@@ -154,57 +155,38 @@ TargetReport JudgeTargets(const KpiReport& report, const KpiTargets& targets);
 // Nearest-rank percentile: the smallest value with at least p% of values at
 // or below it. `sorted` ascending, non-empty; 0 < p <= 100.
 double NearestRank(const std::vector<double>& sorted, double p);
+// The 0-based position of that value among n >= 1 sorted values.
+std::size_t NearestRankIndex(std::size_t n, double p);
+
+// The report from its order-level sums (`sums.turnaround_ms` is reordered),
+// the material totals and the activity (core/shop_kpis.h; without it,
+// retention_pct, csi and labor_pieces_per_hour are nullopt).
+KpiReport ReportFromSums(KpiSums& sums, const Rules& rules, const Window& window,
+                         const MaterialTotals& material, const ActivityTotals& activity = {});
 
 // Computes the KPIs one order at a time, so a year of orders need not be in
 // memory at once: Add() every order that may be relevant (any superset of
 // the orders relevant to the window), then Finish() once. Keeps only the
-// turnaround values and per-customer order counts.
+// turnaround values and the customer of each order confirmed in the window.
 class KpiAccumulator {
  public:
   KpiAccumulator(const Rules& rules, const Window& window);
   void Add(const OrderSummary& order);
+  // The sums so far, customers counted.
+  KpiSums Sums() const;
   // `activity` feeds retention_pct, csi and labor_pieces_per_hour; without
   // it they are nullopt.
   KpiReport Finish(const MaterialTotals& material, const ActivityTotals& activity = {});
 
  private:
-  // Sums behind aov and material_cost_pct, over one set of orders.
-  struct MoneySums {
-    double shipped_material_cost = 0;
-    double shipped_revenue = 0;
-    double value_sum = 0;
-    std::size_t value_count = 0;
-    std::size_t orders = 0;
-    void Add(const OrderSummary& order, bool shipped_in_window, bool counts_for_aov);
-    MoneyKpis Kpis() const;
-  };
-
-  // Whether a return reason of `order` is an accuracy failure.
-  bool Inaccurate(const OrderSummary& order) const;
-
-  std::set<std::string> accuracy_failure_reasons_;  // copied: the accumulator may outlive the Rules
-  std::string currency_;                            // Rules::kpi_currency, upper-cased
-  KpiTargets targets_;                              // Rules::targets
-  KpiReport report_;
-  std::vector<double> turnaround_hours_;
-  std::size_t accurate_ = 0;
-  std::size_t first_pass_ = 0;
-  std::size_t on_time_ = 0;
-  int default_promise_days_ = 0;  // Rules::default_promise_days
-  // Orders in currency_ or none (every order when currency_ is empty), in
-  // the order added, so a one-currency shop's sums are bit for bit those of
-  // a plain sum over all orders.
-  MoneySums money_;
-  std::size_t other_currency_orders_ = 0;         // with currency_ set: left out
-  std::map<std::string, MoneySums> by_currency_;  // with currency_ empty; "" = none
-  std::size_t personalized_ = 0;
-  std::size_t designs_converted_ = 0;
-  std::size_t engaged_ = 0;
-  double production_ms_ = 0;
-  double production_items_ = 0;
-  Rules rules_;  // for the activity figures
+  Rules rules_;  // copied: the accumulator may outlive the caller's Rules
+  Window window_;
+  KpiSums sums_;
   std::vector<std::string> customers_;  // customer_id of each order confirmed in the window
 };
+
+// Whether a return reason of `order` is in Rules::accuracy_failure_reasons.
+bool Inaccurate(const OrderSummary& order, const Rules& rules);
 
 // `orders` may hold any superset of the orders relevant to the window.
 KpiReport ComputeKpis(const std::vector<OrderSummary>& orders, const MaterialTotals& material,

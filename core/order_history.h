@@ -27,6 +27,13 @@ struct OrderFilter {
   std::size_t limit = 0;           // 0 = no limit
 };
 
+// What KpisFromRollups gives: the inputs of ReportFromSums (core/kpi.h).
+struct RollupKpiInputs {
+  KpiSums sums;
+  MaterialTotals material;
+  ActivityTotals activity;
+};
+
 class OrderHistory {
  public:
   virtual ~OrderHistory() = default;
@@ -47,6 +54,16 @@ class OrderHistory {
     ActivityTotals none;
     none.now = now;
     return none;
+  }
+  // The KPI inputs of Window{nullopt, until} from the store's rollups
+  // (core/kpi_rollup.h): what VisitOrdersForKpi, MaterialInWindow and
+  // ActivityInWindow give for that window, summed per day. nullopt when
+  // the store keeps none, or none for `rules` (the caller computes from
+  // the orders then). The default keeps none.
+  virtual Result<std::optional<RollupKpiInputs>> KpisFromRollups(
+      const Rules& rules, const std::optional<TimePoint>& until, TimePoint now) {
+    (void)rules, (void)until, (void)now;
+    return std::optional<RollupKpiInputs>();
   }
   // Most recently active first.
   virtual Result<std::vector<OrderSummary>> ListOrders(const OrderFilter& filter) = 0;

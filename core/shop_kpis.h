@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <map>
 #include <optional>
 #include <string>
@@ -45,7 +46,7 @@ struct StagePieces {
 struct ActivityTotals {
   // Filled by stores that can; empty means no such data (figures nullopt).
   std::vector<CustomerActivity> customers;
-  double score_sum = 0;           // feedback scores in the window
+  std::int64_t score_micros = 0;  // feedback scores in the window, summed in millionths
   std::size_t responses = 0;      // feedback events in the window
   std::vector<ShiftMark> shifts;  // every shift event that can reach into the window
   std::vector<StagePieces> pieces;

@@ -177,6 +177,17 @@ json KpiJson(const KpiReport& r) {
 
 Result<KpiReport> KpiReportOf(OrderHistory& history, const Rules& rules, const Window& window,
                               bool with_activity) {
+  // Shifts still open end now.
+  const TimePoint now = std::chrono::floor<Millis>(std::chrono::system_clock::now());
+  if (!window.since) {
+    // All time (up to until): the store's per-day rollups when it keeps them for these rules.
+    auto rolled = history.KpisFromRollups(rules, window.until, now);
+    if (!rolled) return rolled.error();
+    if (RollupKpiInputs* in = rolled.value() ? &*rolled.value() : nullptr) {
+      return ReportFromSums(in->sums, rules, window, in->material,
+                            with_activity ? in->activity : ActivityTotals{});
+    }
+  }
   KpiAccumulator kpis(rules, window);
   auto visited =
       history.VisitOrdersForKpi(window, [&](const OrderSummary& order) { kpis.Add(order); });
@@ -184,9 +195,7 @@ Result<KpiReport> KpiReportOf(OrderHistory& history, const Rules& rules, const W
   auto material = history.MaterialInWindow(window);
   if (!material) return material.error();
   if (!with_activity) return kpis.Finish(material.value());
-  // Shifts still open end now.
-  auto activity = history.ActivityInWindow(
-      window, std::chrono::floor<Millis>(std::chrono::system_clock::now()));
+  auto activity = history.ActivityInWindow(window, now);
   if (!activity) return activity.error();
   return kpis.Finish(material.value(), activity.value());
 }

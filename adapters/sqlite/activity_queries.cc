@@ -2,6 +2,7 @@
 // customers for retention_pct, feedback scores for csi, shifts and pieces
 // for labor_pieces_per_hour. Statements are prepared on first use.
 #include "adapters/sqlite/order_reader.h"
+#include "adapters/sqlite/rollup_sql.h"
 #include "adapters/sqlite/rows.h"
 #include "adapters/sqlite/statement.h"
 
@@ -16,7 +17,8 @@ constexpr const char* kCustomersSql =
     "GROUP BY customer_id";
 // ?3 = the feedback kind. Index events_scores.
 constexpr const char* kFeedbackSql =
-    "SELECT COALESCE(SUM(score), 0), COUNT(*) FROM events e WHERE score IS NOT NULL "
+    "SELECT COALESCE(SUM(" FT_MICROS("score") "), 0), COUNT(*) FROM events e "
+    "WHERE score IS NOT NULL "
     "AND stage_ms >= ?1 AND stage_ms < ?2 AND stage = ?3 AND " FT_NOT_VOIDED;
 // Shift events have no order. Index events_shifts.
 constexpr const char* kShiftsSql =
@@ -47,49 +49,59 @@ Result<ActivityTotals> OrderReader::ActivityInWindow(const Window& window, TimeP
     ActivityTotals out;
     out.now = now;
     const std::int64_t since = SinceMs(window.since), until = UntilMs(window.until);
-    if (window.since) {  // retention needs a start
-      if (auto s = Prepared(customers_, kCustomersSql); !s) return s.error();
-      Statement q(customers_.get());
-      q.Int(1, since).Int(2, until);
-      int rc;
-      while ((rc = q.Step()) == SQLITE_ROW) out.customers.push_back({q.Time(0), q.Int(1) != 0});
-      if (rc != SQLITE_DONE) return db_.SqlError(rc, "reading customers");
-    }
-    if (rules_.IsExtraKind(kKindFeedback)) {
-      if (auto s = Prepared(feedback_, kFeedbackSql); !s) return s.error();
-      Statement q(feedback_.get());
-      q.Int(1, since).Int(2, until).Text(3, kKindFeedback);
-      if (int rc = q.Step(); rc != SQLITE_ROW) return db_.SqlError(rc, "summing feedback");
-      out.score_sum = q.Real(0);
-      out.responses = static_cast<std::size_t>(q.Int(1));
-    }
-    {
-      // A shift that started up to max_shift_hours before the window reaches into it.
-      if (auto s = Prepared(shifts_, kShiftsSql); !s) return s.error();
-      const std::int64_t reach = std::int64_t{rules_.max_shift_hours} * 3'600'000;
-      Statement q(shifts_.get());
-      q.Int(1, since > kMinMs + reach ? since - reach : kMinMs).Int(2, until);
-      int rc;
-      while ((rc = q.Step()) == SQLITE_ROW) {
-        const KindRole role = rules_.ExtraRole(q.Text(1));
-        if (role != KindRole::kShiftStart && role != KindRole::kShiftEnd) continue;
-        out.shifts.push_back({q.Text(0), role == KindRole::kShiftStart, q.Time(2)});
-      }
-      if (rc != SQLITE_DONE) return db_.SqlError(rc, "reading shifts");
-    }
-    auto any_void = Count(any_void_.get(), "looking for voids");
-    if (!any_void) return any_void.error();
-    StmtPtr& pieces = any_void.value() ? pieces_unvoided_ : pieces_;
-    if (auto s = Prepared(pieces, any_void.value() ? kPiecesUnvoidedSql : kPiecesSql); !s)
+    const std::int64_t reach = std::int64_t{rules_.max_shift_hours} * 3'600'000;
+    if (auto s = ReadActivity(since, until, window.since.has_value(), out); !s) return s.error();
+    // A shift that started up to max_shift_hours before the window reaches into it.
+    if (auto s = ReadShifts(since > kMinMs + reach ? since - reach : kMinMs, until, out); !s)
       return s.error();
-    Statement q(pieces.get());
-    q.Int(1, since).Int(2, until);
-    int rc;
-    while ((rc = q.Step()) == SQLITE_ROW)
-      out.pieces.push_back({q.Text(0), q.Text(1), q.Int(2) != 0, q.Real(3)});
-    if (rc != SQLITE_DONE) return db_.SqlError(rc, "counting pieces");
     return out;
   });
+}
+
+Status OrderReader::ReadActivity(std::int64_t since, std::int64_t until, bool with_customers,
+                                 ActivityTotals& out) {
+  if (with_customers) {  // retention needs a start
+    if (auto s = Prepared(customers_, kCustomersSql); !s) return s;
+    Statement q(customers_.get());
+    q.Int(1, since).Int(2, until);
+    int rc;
+    while ((rc = q.Step()) == SQLITE_ROW) out.customers.push_back({q.Time(0), q.Int(1) != 0});
+    if (rc != SQLITE_DONE) return db_.SqlError(rc, "reading customers");
+  }
+  if (rules_.IsExtraKind(kKindFeedback)) {
+    if (auto s = Prepared(feedback_, kFeedbackSql); !s) return s;
+    Statement q(feedback_.get());
+    q.Int(1, since).Int(2, until).Text(3, kKindFeedback);
+    if (int rc = q.Step(); rc != SQLITE_ROW) return db_.SqlError(rc, "summing feedback");
+    out.score_micros += q.Int(0);
+    out.responses += static_cast<std::size_t>(q.Int(1));
+  }
+  auto any_void = Count(any_void_.get(), "looking for voids");
+  if (!any_void) return any_void.error();
+  StmtPtr& pieces = any_void.value() ? pieces_unvoided_ : pieces_;
+  if (auto s = Prepared(pieces, any_void.value() ? kPiecesUnvoidedSql : kPiecesSql); !s)
+    return s;
+  Statement q(pieces.get());
+  q.Int(1, since).Int(2, until);
+  int rc;
+  while ((rc = q.Step()) == SQLITE_ROW)
+    out.pieces.push_back({q.Text(0), q.Text(1), q.Int(2) != 0, q.Real(3)});
+  if (rc != SQLITE_DONE) return db_.SqlError(rc, "counting pieces");
+  return Ok{};
+}
+
+Status OrderReader::ReadShifts(std::int64_t since, std::int64_t until, ActivityTotals& out) {
+  if (auto s = Prepared(shifts_, kShiftsSql); !s) return s;
+  Statement q(shifts_.get());
+  q.Int(1, since).Int(2, until);
+  int rc;
+  while ((rc = q.Step()) == SQLITE_ROW) {
+    const KindRole role = rules_.ExtraRole(q.Text(1));
+    if (role != KindRole::kShiftStart && role != KindRole::kShiftEnd) continue;
+    out.shifts.push_back({q.Text(0), role == KindRole::kShiftStart, q.Time(2)});
+  }
+  if (rc != SQLITE_DONE) return db_.SqlError(rc, "reading shifts");
+  return Ok{};
 }
 
 }  // namespace floortrack::sqlite

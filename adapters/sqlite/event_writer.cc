@@ -33,19 +33,20 @@ constexpr const char* kUpsertOrderSql =
     "excluded.return_reasons, excluded.promised_ms, excluded.cancelled_ms, excluded.on_hold, "
     "excluded.void_events, excluded.production_stage, excluded.production_stage_ms, "
     "excluded.items, excluded.packed_ms, excluded.submitted_ms, excluded.engaged)";
-// The update when confirmed_ms, shipped_ms and submitted_ms stay as they
-// were: those columns are left out of SET, so SQLite leaves
-// orders_by_confirmed, orders_by_shipped and orders_by_submitted alone
-// (fewer B-tree pages written, and fsynced, per event). Takes BindSummary's parameters; ?2 and ?3 only check that the row
-// still has the times the previous summary was read with.
+// The update when the indexed columns (confirmed_ms, shipped_ms,
+// submitted_ms, packed_ms, cancelled_ms, customer_id) stay as they were:
+// those are left out of SET, so SQLite leaves their indexes alone
+// (fewer B-tree pages written, and fsynced, per event). Takes BindSummary's parameters; the indexed ones only check that
+// the row still has the values the previous summary was read with.
 constexpr const char* kUpdateOrderSql =
     "UPDATE orders SET current_stage = ?4, current_stage_ms = ?5, last_received_ms = ?6, "
-    "event_count = ?7, value = ?8, currency = ?9, customer_id = ?10, product = ?11, "
+    "event_count = ?7, value = ?8, currency = ?9, product = ?11, "
     "personalized = ?12, used_g = ?13, scrap_g = ?14, material_cost = ?15, "
-    "failed_before_ship = ?16, return_reasons = ?17, promised_ms = ?18, cancelled_ms = ?19, "
+    "failed_before_ship = ?16, return_reasons = ?17, promised_ms = ?18, "
     "on_hold = ?20, void_events = ?21, production_stage = ?22, production_stage_ms = ?23, "
-    "items = ?24, packed_ms = ?25, engaged = ?27 "
-    "WHERE order_id = ?1 AND confirmed_ms IS ?2 AND shipped_ms IS ?3 AND submitted_ms IS ?26";
+    "items = ?24, engaged = ?27 "
+    "WHERE order_id = ?1 AND confirmed_ms IS ?2 AND shipped_ms IS ?3 AND submitted_ms IS ?26 "
+    "AND packed_ms IS ?25 AND cancelled_ms IS ?19 AND customer_id IS ?10";
 constexpr const char* kInsertRejectSql =
     "INSERT INTO rejects(" FT_REJECT_COLUMNS ") VALUES (?1, ?2, ?3, ?4, ?5)";
 constexpr const char* kBumpRejectsSql =
@@ -109,6 +110,9 @@ Result<std::unique_ptr<EventWriter>> EventWriter::Create(Database& db, Settings&
   for (const auto& [slot, sql] : all) {
     if (auto s = db.Prepare(sql, *slot); !s) return s.error();
   }
+  auto rollups = RollupWriter::Create(db, settings);
+  if (!rollups) return rollups.error();
+  w->rollups_ = std::move(rollups).value();
   return w;
 }
 
@@ -379,9 +383,15 @@ Result<bool> EventWriter::Insert(const StageEvent& event) {
     if (rc != SQLITE_DONE) return db_.SqlError(rc, "inserting the event");
   }
   if (sqlite3_changes(db_.handle()) == 0) return false;
+  rollups_->BeginEvent(event.event_key);
+  items_before_ = items_after_ = 1;
   // A shift event belongs to no order: nothing to summarize.
-  if (event.order_id.empty()) return true;
-  if (auto s = UpdateSummary(*this, event, rules_); !s) return s.error();
+  if (!event.order_id.empty()) {
+    if (auto s = UpdateSummary(*this, event, rules_); !s) return s.error();
+  }
+  if (rollups_kept_) {
+    if (auto s = rollups_->EventStored(event, items_before_, items_after_); !s) return s.error();
+  }
   return true;
 }
 
@@ -448,9 +458,39 @@ Result<std::vector<StageEvent>> EventWriter::LoadEventsForSummary(const std::str
 }
 
 Status EventWriter::SaveSummary(const OrderSummary& summary, const OrderSummary* previous) {
+  // The rollups move from what the row held to what it will hold.
+  std::optional<OrderSummary> stored;
+  if (rollups_kept_ && !previous) {
+    Statement q(find_order_.get());
+    q.Text(1, summary.order_id);
+    int rc = q.Step();
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) return db_.SqlError(rc, "reading the order summary");
+    if (rc == SQLITE_ROW) {
+      stored = ReadSummary(q);
+      // Unreadable: what it counted is unknown, so the rollups are rebuilt
+      // (BringSummariesUpToDate); until then readers compute from the orders.
+      if (!stored) {
+        if (auto s = settings_.Put(kSettingRollupVersion, "stale"); !s) return s;
+        rollups_kept_ = false;
+        rules_recorded_ = false;
+      }
+    }
+    if (stored) previous = &*stored;
+  }
+  if (previous) items_before_ = previous->items.value_or(1);
+  items_after_ = summary.items.value_or(1);
+  if (auto s = WriteSummary(summary, previous); !s) return s;
+  if (rollups_kept_) return rollups_->OrderChanged(previous, summary, rules_);
+  return Ok{};
+}
+
+Status EventWriter::WriteSummary(const OrderSummary& summary, const OrderSummary* previous) {
   const bool keys_same = previous && previous->confirmed_at == summary.confirmed_at &&
                          previous->shipped_at == summary.shipped_at &&
-                         previous->submitted_at == summary.submitted_at;
+                         previous->submitted_at == summary.submitted_at &&
+                         previous->packed_at == summary.packed_at &&
+                         previous->cancelled_at == summary.cancelled_at &&
+                         previous->customer_id == summary.customer_id;
   {
     Statement q(keys_same ? update_order_.get() : upsert_order_.get());
     BindSummary(q, summary);
@@ -459,7 +499,7 @@ Status EventWriter::SaveSummary(const OrderSummary& summary, const OrderSummary*
   }
   if (keys_same && sqlite3_changes(db_.handle()) != 1) {
     // The row was not as loaded (cannot happen inside one transaction): write it whole.
-    return SaveSummary(summary, nullptr);
+    return WriteSummary(summary, nullptr);
   }
   return Ok{};
 }
@@ -470,10 +510,16 @@ Status EventWriter::SaveSummary(const OrderSummary& summary, const OrderSummary*
 Status EventWriter::BringSummariesUpToDate(const StoreProgressHandler& progress) {
   return NoThrow([&]() -> Status {
     const std::string version = SummaryVersion(rules_);
+    auto rollups = rollups_->UpToDate(rules_);
+    if (!rollups) return rollups.error();
+    rollups_kept_ = rollups.value();
     auto stored = settings_.Get(kSettingSummaryVersion);
     if (!stored) return stored.error();
     if (stored.value() != version) {
       if (auto s = RebuildAll(version, progress); !s) return s;
+    }
+    if (!rollups_kept_) {
+      if (auto s = RebuildRollups(progress); !s) return s;
     }
     const std::string record = EncodeRules(rules_);
     auto recorded = settings_.Get(kSettingRules);
@@ -484,6 +530,18 @@ Status EventWriter::BringSummariesUpToDate(const StoreProgressHandler& progress)
     rules_recorded_ = true;
     return Ok{};
   });
+}
+
+Status EventWriter::RebuildRollups(const StoreProgressHandler& progress) {
+  if (auto s = db_.Run(begin_.get(), "beginning the rollup rebuild"); !s) return s;
+  Status s = rollups_->Rebuild(rules_, progress);
+  if (s) s = db_.Run(commit_.get(), "committing the rollup rebuild");
+  if (!s) {
+    db_.RollbackIfActive();
+    return s;
+  }
+  rollups_kept_ = true;
+  return Ok{};
 }
 
 Result<std::vector<std::string>> EventWriter::AllOrderIds() {
@@ -505,6 +563,7 @@ Status EventWriter::RebuildAll(const std::string& version, const StoreProgressHa
   const std::vector<std::string>& orders = ids.value();
   const std::uint64_t total = orders.size();
   std::size_t next = 0;
+  rollups_->BeginEvent("");
   do {
     if (progress) progress({"rebuilding order summaries (" + version + ")", next, total});
     if (auto s = db_.Run(begin_.get(), "beginning the summary rebuild"); !s) return s;

@@ -10,6 +10,9 @@
 // leaves one without the other. After a failed write the transaction
 // is rolled back and the writer is ready for a retry of the same call.
 //
+// The KPI rollups (RollupWriter) change in the same transaction as the
+// summary and the event they come from.
+//
 // Summaries carry a version (SummaryVersion of the rules). BringSummaries-
 // UpToDate() rebuilds them all when the stored version differs (new stage
 // order, new summary logic, a database migrated from schema 1); SetRules()
@@ -29,6 +32,7 @@
 
 #include "adapters/sqlite/database.h"
 #include "adapters/sqlite/progress.h"
+#include "adapters/sqlite/rollup_writer.h"
 #include "adapters/sqlite/settings.h"
 #include "core/event_store.h"
 #include "core/summary_rule.h"
@@ -52,7 +56,8 @@ class EventWriter final : public SummaryStorage {
   // Takes effect for the next Append; records the rules for the CLI then.
   void SetRules(const Rules& rules);
   // Records the rules (Settings kSettingRules) and rebuilds every summary
-  // when their stored version is not the rules' (reporting progress).
+  // when their stored version is not the rules' and the KPI rollups when
+  // theirs is not (reporting progress).
   Status BringSummariesUpToDate(const StoreProgressHandler& progress);
 
   // SummaryStorage (inside the append transaction).
@@ -85,6 +90,10 @@ class EventWriter final : public SummaryStorage {
   Status AddMember(const std::string& batch_id, const BatchMember& member);
   Result<std::vector<BatchMember>> Members(const std::string& batch_id);
   Status AppendRejectInTransaction(const Reject& reject);
+  // Writes the summary row (`previous`: what it holds now, if known).
+  Status WriteSummary(const OrderSummary& summary, const OrderSummary* previous);
+  // Rebuilds the KPI rollups in one transaction.
+  Status RebuildRollups(const StoreProgressHandler& progress);
   Status RebuildAll(const std::string& version, const StoreProgressHandler& progress);
   Result<std::vector<std::string>> AllOrderIds();
   void AfterFailedWrite(const Error& error);
@@ -92,6 +101,9 @@ class EventWriter final : public SummaryStorage {
   Database& db_;
   Settings& settings_;
   Rules rules_;
+  std::unique_ptr<RollupWriter> rollups_;
+  bool rollups_kept_ = false;  // the stored rollups are rules_' and kept in each append
+  int items_before_ = 1, items_after_ = 1;  // the inserted event's order's items (SaveSummary)
   bool rules_recorded_ = false;  // rules_ are in Settings and summaries match them
   std::size_t max_rejects_;
   StmtPtr begin_, commit_, insert_event_, order_events_, find_order_, upsert_order_,

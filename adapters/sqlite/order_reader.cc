@@ -2,8 +2,10 @@
 
 #include <algorithm>
 #include <limits>
+#include <map>
 #include <utility>
 
+#include "adapters/sqlite/rollup_sql.h"
 #include "adapters/sqlite/rows.h"
 #include "adapters/sqlite/statement.h"
 
@@ -36,15 +38,14 @@ constexpr const char* kOrdersForKpiSql =
 // index ranges with a table lookup per row. The KpiAccumulator ignores the rest.
 constexpr const char* kAllOrdersSql = "SELECT " FT_KPI_COLUMNS " FROM orders";
 // Per material type, index-only on events_material (covering); the totals
-// are the sums of the rows.
+// are the sums of the rows. Sums in millionths (FT_MICROS), as the rollups
+// keep them, so both give the same figures to the last digit.
+#define FT_MATERIAL_SUMS                                                              \
+  "SELECT material_type, SUM(" FT_MICROS("used_g") "), SUM(" FT_MICROS("scrap_g") "), " \
+  "COALESCE(SUM(" FT_MICROS("recovered_g") "), 0), SUM(" FT_MICROS("material_cost") ") "
 constexpr const char* kMaterialSql =
-    "SELECT material_type, SUM(used_g), SUM(scrap_g), COALESCE(SUM(recovered_g), 0), "
-    "SUM(material_cost) FROM events "
+    FT_MATERIAL_SUMS "FROM events "
     "WHERE used_g IS NOT NULL AND stage_ms >= ?1 AND stage_ms < ?2 GROUP BY material_type";
-// All time, used and scrap as 0.1.0 summed them (from the order summaries,
-// in their order), so all-time yield keeps its value to the last bit.
-constexpr const char* kAllMaterialSql =
-    "SELECT COALESCE(SUM(used_g), 0), COALESCE(SUM(scrap_g), 0) FROM orders";
 // ?1 = since, ?2 = limit (-1 = none).
 constexpr const char* kListOrdersSql =
     "SELECT " FT_ORDER_COLUMNS " FROM orders WHERE current_stage_ms >= ?1 "
@@ -76,10 +77,9 @@ constexpr const char* kAnyVoidSql = "SELECT EXISTS(SELECT 1 FROM events WHERE vo
 // or as a batch event's per-order key "<id>/<order>"). Slower (no longer
 // index-only), so used only once a void exists.
 constexpr const char* kMaterialUnvoidedSql =
-    "SELECT material_type, SUM(used_g), SUM(scrap_g), COALESCE(SUM(recovered_g), 0), "
-    "SUM(material_cost) FROM events e "
-    "WHERE used_g IS NOT NULL AND stage_ms >= ?1 AND stage_ms < ?2 AND " FT_NOT_VOIDED
-    " GROUP BY material_type";
+    FT_MATERIAL_SUMS "FROM events e "
+    "WHERE used_g IS NOT NULL AND stage_ms >= ?1 AND stage_ms < ?2 AND " FT_NOT_VOIDED " "
+    "GROUP BY material_type";
 constexpr const char* kBatchesOfOrderSql =
     "SELECT batch_id FROM batch_members WHERE order_id = ?1 ORDER BY batch_id";
 
@@ -95,7 +95,7 @@ Result<std::unique_ptr<OrderReader>> OrderReader::Create(Database& db, Rules rul
   const std::pair<StmtPtr*, const char*> all[] = {
       {&r->order_events_, kOrderEventsSql},       {&r->find_order_, kFindOrderSql},
       {&r->orders_for_kpi_, kOrdersForKpiSql},    {&r->all_orders_, kAllOrdersSql},
-      {&r->material_, kMaterialSql},              {&r->all_material_, kAllMaterialSql},
+      {&r->material_, kMaterialSql},
       {&r->list_orders_, kListOrdersSql},         {&r->list_open_orders_, kListOpenOrdersSql},
       {&r->recent_rejects_, kRecentRejectsSql},   {&r->reject_total_, kRejectTotalSql},
       {&r->event_count_, kEventCountSql},         {&r->batch_members_, kBatchMembersSql},
@@ -164,28 +164,23 @@ Status OrderReader::VisitOrdersForKpi(const Window& window,
 
 Result<MaterialTotals> OrderReader::MaterialInWindow(const Window& window) {
   return NoThrow([&]() -> Result<MaterialTotals> {
-    auto any_void = Count(any_void_.get(), "looking for voids");
-    if (!any_void) return any_void.error();
-    Statement q(any_void.value() ? material_unvoided_.get() : material_.get());
-    q.Int(1, SinceMs(window.since)).Int(2, UntilMs(window.until));
-    MaterialTotals totals;
-    int rc;
-    while ((rc = q.Step()) == SQLITE_ROW) {
-      MaterialSums sums{q.Real(1), q.Real(2), q.Real(3), q.Real(4)};
-      totals.used_g += sums.used_g;
-      totals.scrap_g += sums.scrap_g;
-      totals.recovered_g += sums.recovered_g;
-      totals.by_type[q.Text(0)] = sums;
-    }
-    if (rc != SQLITE_DONE) return db_.SqlError(rc, "summing material");
-    if (!window.since && !window.until) {
-      Statement all(all_material_.get());
-      if (int rc2 = all.Step(); rc2 != SQLITE_ROW) return db_.SqlError(rc2, "summing material");
-      totals.used_g = all.Real(0);
-      totals.scrap_g = all.Real(1);
-    }
-    return totals;
+    std::map<std::string, MaterialMicros> by_type;
+    if (auto s = ReadMaterial(SinceMs(window.since), UntilMs(window.until), by_type); !s)
+      return s.error();
+    return MaterialFromMicros(by_type);
   });
+}
+
+Status OrderReader::ReadMaterial(std::int64_t since, std::int64_t until,
+                                 std::map<std::string, MaterialMicros>& by_type) {
+  auto any_void = Count(any_void_.get(), "looking for voids");
+  if (!any_void) return any_void.error();
+  Statement q(any_void.value() ? material_unvoided_.get() : material_.get());
+  q.Int(1, since).Int(2, until);
+  int rc;
+  while ((rc = q.Step()) == SQLITE_ROW) AddMaterialMicros(q, by_type);
+  if (rc != SQLITE_DONE) return db_.SqlError(rc, "summing material");
+  return Ok{};
 }
 
 Result<std::vector<OrderSummary>> OrderReader::ListOrders(const OrderFilter& filter) {

@@ -8,9 +8,14 @@
 // from one thread at a time.
 #pragma once
 
+#include <map>
 #include <memory>
+#include <optional>
+#include <string>
+#include <vector>
 
 #include "adapters/sqlite/database.h"
+#include "adapters/sqlite/rows.h"
 #include "adapters/sqlite/statement.h"
 #include "core/order_history.h"
 
@@ -46,23 +51,40 @@ class OrderReader final : public OrderHistory {
                                const std::function<void(std::vector<StageEvent>)>& visit) override;
   // In activity_queries.cc.
   Result<ActivityTotals> ActivityInWindow(const Window& window, TimePoint now) override;
+  // In rollup_reader.cc.
+  Result<std::optional<RollupKpiInputs>> KpisFromRollups(const Rules& rules,
+                                                         const std::optional<TimePoint>& until,
+                                                         TimePoint now) override;
 
  private:
   OrderReader(Database& db, Rules rules) : db_(db), rules_(std::move(rules)) {}
   Status Visit(Statement& q, const char* what,
                const std::function<void(const OrderSummary&)>& visit);
   Result<std::uint64_t> Count(sqlite3_stmt* stmt, const char* what);
+  // Adds the material of [since, until) to `by_type`.
+  Status ReadMaterial(std::int64_t since, std::int64_t until,
+                      std::map<std::string, MaterialMicros>& by_type);
+  // Feedback, pieces and (with_customers) customers of [since, until): activity_queries.cc.
+  Status ReadActivity(std::int64_t since, std::int64_t until, bool with_customers,
+                      ActivityTotals& out);
+  // The shift marks of [since, until).
+  Status ReadShifts(std::int64_t since, std::int64_t until, ActivityTotals& out);
+  // Adds the rollups' days before `day` to `in`: rollup_reader.cc.
+  Status AddRollupDays(std::int64_t day, RollupKpiInputs& in,
+                       std::vector<std::int64_t>& removed);
   // Prepares `sql` into `slot` unless it already holds a statement.
   Status Prepared(StmtPtr& slot, const char* sql);
 
   Database& db_;
   Rules rules_;
-  StmtPtr order_events_, find_order_, orders_for_kpi_, all_orders_, material_, all_material_,
+  StmtPtr order_events_, find_order_, orders_for_kpi_, all_orders_, material_,
       list_orders_, list_open_orders_, recent_rejects_, reject_total_, event_count_, batch_members_,
       batch_events_, batches_of_order_, shipped_events_, any_void_, material_unvoided_;
   StmtPtr flow_timelines_, export_events_, export_orders_, export_all_orders_,
       voids_;                                          // flow_queries.cc
   StmtPtr customers_, feedback_, shifts_, pieces_, pieces_unvoided_;  // activity_queries.cc
+  StmtPtr rollup_version_, kpi_days_, turnaround_days_, customer_days_, material_days_,
+      feedback_days_, piece_days_, edge_orders_, edge_customers_;  // rollup_reader.cc
 };
 
 }  // namespace floortrack::sqlite

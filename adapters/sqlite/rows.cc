@@ -132,4 +132,28 @@ Reject ReadReject(const Statement& q) {
   return r;
 }
 
+void AddMaterialMicros(const Statement& q, std::map<std::string, MaterialMicros>& by_type) {
+  MaterialMicros& m = by_type[q.Text(0)];
+  m.used += q.Int(1);
+  m.scrap += q.Int(2);
+  m.recovered += q.Int(3);
+  m.cost += q.Int(4);
+}
+
+MaterialTotals MaterialFromMicros(const std::map<std::string, MaterialMicros>& by_type) {
+  MaterialTotals totals;
+  const auto units = [](std::int64_t micros) { return static_cast<double>(micros) / 1e6; };
+  MaterialMicros all;
+  for (const auto& [type, m] : by_type) {
+    totals.by_type[type] = MaterialSums{units(m.used), units(m.scrap), units(m.recovered), units(m.cost)};
+    all.used += m.used;
+    all.scrap += m.scrap;
+    all.recovered += m.recovered;
+  }
+  totals.used_g = units(all.used);
+  totals.scrap_g = units(all.scrap);
+  totals.recovered_g = units(all.recovered);
+  return totals;
+}
+
 }  // namespace floortrack::sqlite

@@ -10,12 +10,14 @@
 
 #include <cstdint>
 #include <limits>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "adapters/sqlite/statement.h"
+#include "core/kpi.h"
 #include "core/order_summary.h"
 #include "core/reject.h"
 #include "core/stage_event.h"
@@ -74,6 +76,15 @@ void BindSummary(Statement& q, const OrderSummary& o);
 std::optional<OrderSummary> ReadSummary(const Statement& q);
 
 Reject ReadReject(const Statement& q);  // FT_REJECT_COLUMNS
+
+// Material sums in millionths (FT_MICROS), per material type.
+struct MaterialMicros {
+  std::int64_t used = 0, scrap = 0, recovered = 0, cost = 0;
+};
+// Adds a row (type, used, scrap, recovered, cost in millionths) to `by_type`.
+void AddMaterialMicros(const Statement& q, std::map<std::string, MaterialMicros>& by_type);
+// The totals, in grams and currency units.
+MaterialTotals MaterialFromMicros(const std::map<std::string, MaterialMicros>& by_type);
 
 std::string EncodeReasons(const std::vector<std::string>& reasons);
 std::optional<std::vector<std::string>> DecodeReasons(std::string_view s);

@@ -166,6 +166,86 @@ ALTER TABLE orders ADD COLUMN engaged INTEGER NOT NULL DEFAULT 0;
 CREATE INDEX orders_by_submitted ON orders(submitted_ms) WHERE submitted_ms IS NOT confirmed_ms;
 )sql";
 
+// Step 7: KPI rollups (core/kpi_rollup.h, issue 13). Per UTC day: the
+// order-level sums per currency, the turnaround values (int64 little-endian
+// milliseconds, added and taken back), first and second orders of
+// customers, material, feedback and pieces per operator and stage; and
+// each customer's first two confirmations. Built by the writer after the
+// migration (settings kpi_rollup_version), kept in every append. The
+// indexes on packed, cancelled and customer find the orders of the day in
+// progress; the writer leaves those columns out of its plain UPDATE, so
+// they are written only when they change.
+constexpr const char* kSchema7Sql = R"sql(
+CREATE TABLE kpi_days(
+  day INTEGER NOT NULL,
+  currency TEXT NOT NULL,
+  confirmed INTEGER NOT NULL DEFAULT 0,
+  personalized INTEGER NOT NULL DEFAULT 0,
+  open INTEGER NOT NULL DEFAULT 0,
+  shipped INTEGER NOT NULL DEFAULT 0,
+  with_promise INTEGER NOT NULL DEFAULT 0,
+  on_time INTEGER NOT NULL DEFAULT 0,
+  accurate INTEGER NOT NULL DEFAULT 0,
+  first_pass INTEGER NOT NULL DEFAULT 0,
+  engaged INTEGER NOT NULL DEFAULT 0,
+  designs_submitted INTEGER NOT NULL DEFAULT 0,
+  designs_converted INTEGER NOT NULL DEFAULT 0,
+  production_orders INTEGER NOT NULL DEFAULT 0,
+  production_ms INTEGER NOT NULL DEFAULT 0,
+  production_items INTEGER NOT NULL DEFAULT 0,
+  money_orders INTEGER NOT NULL DEFAULT 0,
+  value_micros INTEGER NOT NULL DEFAULT 0,
+  value_count INTEGER NOT NULL DEFAULT 0,
+  shipped_cost_micros INTEGER NOT NULL DEFAULT 0,
+  shipped_revenue_micros INTEGER NOT NULL DEFAULT 0,
+  PRIMARY KEY(day, currency)
+) WITHOUT ROWID;
+CREATE TABLE kpi_turnaround(
+  day INTEGER PRIMARY KEY,
+  added BLOB NOT NULL DEFAULT x'',
+  removed BLOB NOT NULL DEFAULT x''
+);
+CREATE TABLE customers(
+  customer_id TEXT PRIMARY KEY,
+  first_ms INTEGER NOT NULL,
+  second_ms INTEGER
+) WITHOUT ROWID;
+CREATE INDEX customers_by_first ON customers(first_ms);
+CREATE INDEX customers_by_second ON customers(second_ms) WHERE second_ms IS NOT NULL;
+CREATE TABLE customer_days(
+  day INTEGER PRIMARY KEY,
+  firsts INTEGER NOT NULL DEFAULT 0,
+  seconds INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE material_days(
+  day INTEGER NOT NULL,
+  material_type TEXT NOT NULL,
+  events INTEGER NOT NULL DEFAULT 0,
+  used_micros INTEGER NOT NULL DEFAULT 0,
+  scrap_micros INTEGER NOT NULL DEFAULT 0,
+  recovered_micros INTEGER NOT NULL DEFAULT 0,
+  cost_micros INTEGER NOT NULL DEFAULT 0,
+  PRIMARY KEY(day, material_type)
+) WITHOUT ROWID;
+CREATE TABLE feedback_days(
+  day INTEGER PRIMARY KEY,
+  score_micros INTEGER NOT NULL DEFAULT 0,
+  responses INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE piece_days(
+  day INTEGER NOT NULL,
+  operator TEXT NOT NULL,
+  stage TEXT NOT NULL,
+  failed INTEGER NOT NULL,
+  items INTEGER NOT NULL DEFAULT 0,
+  PRIMARY KEY(day, operator, stage, failed)
+) WITHOUT ROWID;
+CREATE INDEX orders_by_packed ON orders(packed_ms) WHERE packed_ms IS NOT NULL;
+CREATE INDEX orders_by_cancelled ON orders(cancelled_ms) WHERE cancelled_ms IS NOT NULL;
+CREATE INDEX orders_by_customer ON orders(customer_id, confirmed_ms)
+  WHERE customer_id IS NOT NULL AND confirmed_ms IS NOT NULL;
+)sql";
+
 struct Step {
   int version;       // the version this step produces
   const char* what;  // for progress and errors
@@ -179,6 +259,7 @@ constexpr Step kSteps[] = {
     {4, "batches, recovered metal, device state", kSchema4Sql},
     {5, "due dates and corrections", kSchema5Sql},
     {6, "extra kinds: items, feedback scores, shifts", kSchema6Sql},
+    {7, "KPI rollups", kSchema7Sql},
 };
 static_assert(sizeof(kSteps) / sizeof(kSteps[0]) == kStoreSchemaVersion,
               "one migration step per schema version");

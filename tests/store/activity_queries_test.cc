@@ -68,7 +68,7 @@ TEST_CASE("ActivityInWindow: customers, feedback, shifts and pieces, voids left 
   REQUIRE(got.ok());
   const ActivityTotals& act = got.value();
   CHECK(act.responses == 2);
-  CHECK(act.score_sum == doctest::Approx(14));
+  CHECK(act.score_micros == 14'000'000);
   CHECK(act.shifts.size() == 3);
 
   Rules rules;

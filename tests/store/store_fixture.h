@@ -83,6 +83,13 @@ inline void MustAppend(SqliteStore& store, const StageEvent& e,
   CHECK(r.value() == expected);
 }
 
+// The total of the progress step named `step`; -1 when none was reported.
+inline std::int64_t Reported(const std::vector<StoreProgress>& steps, const std::string& step) {
+  for (const StoreProgress& p : steps)
+    if (p.step == step) return static_cast<std::int64_t>(p.total);
+  return -1;
+}
+
 inline std::string ReadBytes(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());

@@ -130,7 +130,7 @@ TEST_CASE("design_conversion_pct, engagement_pct, production_hours and csi in th
   orders = {d1, d2, d3, d4, d5, d6};
 
   ActivityTotals activity;
-  activity.score_sum = 9 + 7 + 8;
+  activity.score_micros = (9 + 7 + 8) * 1'000'000;
   activity.responses = 3;
   KpiAccumulator acc(rules, w);
   for (const OrderSummary& o : orders) acc.Add(o);

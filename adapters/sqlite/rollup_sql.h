@@ -1,0 +1,30 @@
+// SQL fragments shared by the rollup writer and readers (schema 7,
+// core/kpi_rollup.h). Macros, so they concatenate into literals.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+// clang-format off
+// kpi_days' counters, in KpiCounts then MoneyCounts order.
+#define FT_KPI_DAY_COUNTERS                                                                 \
+  "confirmed, personalized, open, shipped, with_promise, on_time, accurate, first_pass, "  \
+  "engaged, designs_submitted, designs_converted, production_orders, production_ms, "      \
+  "production_items, money_orders, value_micros, value_count, shipped_cost_micros, "       \
+  "shipped_revenue_micros"
+
+// An amount in millionths, exactly as core's ToMicros (kpi_sums.h) rounds it.
+#define FT_MICROS(x) "CAST(ROUND(MAX(MIN(" x ", 1e9), -1e9) * 1000000) AS INTEGER)"
+
+// The UTC day of a time in ms (floor, as core's DayOf).
+#define FT_DAY(ms) "((" ms ") - (((" ms ") % 86400000) + 86400000) % 86400000) / 86400000"
+// clang-format on
+
+namespace floortrack::sqlite {
+
+// kpi_turnaround's values: int64 little-endian, back to back.
+std::vector<std::int64_t> DecodeTurnaround(const std::string& blob);
+std::string EncodeTurnaround(const std::vector<std::int64_t>& values);
+
+}  // namespace floortrack::sqlite
