@@ -7,6 +7,7 @@
 #include <doctest/doctest.h>
 
 #include <algorithm>
+#include <filesystem>
 #include <random>
 #include <string>
 #include <tuple>
@@ -245,6 +246,76 @@ TEST_CASE("KPI rollups: items learned from a later event, double voids, a void b
                                  P{"cy", "confirmed", false, 3}});
   CHECK(rolled.value()->material.by_type.empty());
   CheckSame(FromRows(store, rules, Window{}, At(kT + 5 * kH)), *rolled.value());
+}
+
+}  // namespace
+}  // namespace floortrack
+
+namespace floortrack {
+namespace {
+
+const std::string kSchema6Fixture = std::string(FLOORTRACK_FIXTURES) + "/schema6/floortrack.db";
+
+TEST_CASE("a schema-6 database (the previous release) migrates to 7 and builds its rollups once") {
+  TempDir dir;
+  const std::string path = dir.File("ft.db");
+  std::filesystem::copy_file(kSchema6Fixture, path);
+  std::vector<StoreProgress> steps;
+  StoreOptions options = Options(path);
+  options.progress = [&](const StoreProgress& p) { steps.push_back(p); };
+  Rules rules;
+  {
+    auto opened = SqliteStore::OpenForWriting(options, rules);
+    REQUIRE_MESSAGE(opened.ok(), (opened.ok() ? "" : opened.error().message));
+    SqliteStore& store = *opened.value();
+    CHECK(steps.front().step.find("from schema 6 to 7") != std::string::npos);
+    CHECK(Reported(steps, "building the KPI rollups") == 3);
+    CHECK(steps.back().step == "built the KPI rollups");
+    CHECK(store.EventCount().value() == 11);
+
+    const TimePoint now = At(1'791'590'400'000);  // 2026-10-10T00:00:00Z
+    auto rolled = store.KpisFromRollups(rules, std::nullopt, now);
+    REQUIRE(rolled.ok());
+    REQUIRE(rolled.value().has_value());
+    RollupKpiInputs in = *rolled.value();
+    CheckSame(FromRows(store, rules, Window{}, now), in);
+    // By hand (make_fixture.py): 3 confirmed, 2 shipped, R3 open; R2 was
+    // cancelled after it shipped, so only R1's 48 h turnaround counts; c1
+    // ordered twice, c2 once; R3's print is voided: resin 10 g (1 scrap),
+    // silver 20 g (2 scrap, 1 recovered); one feedback of 9; pieces at
+    // R1's 2 items.
+    CHECK(in.sums.counts.confirmed == 3);
+    CHECK(in.sums.counts.shipped == 2);
+    CHECK(in.sums.counts.open == 1);
+    CHECK(in.sums.turnaround_ms == std::vector<std::int64_t>{48 * kH});
+    CHECK(in.sums.customers == 2);
+    CHECK(in.sums.repeat_customers == 1);
+    CHECK(in.material.used_g == 30);
+    CHECK(in.material.scrap_g == 3);
+    CHECK(in.material.recovered_g == 1);
+    CHECK(in.activity.score_micros == 9'000'000);
+    CHECK(in.activity.responses == 1);
+    using P = std::tuple<std::string, std::string, bool, double>;
+    CHECK(Pieces(in.activity) == std::vector<P>{P{"ann", "confirmed", false, 2},
+                                                P{"ann", "printed", false, 2},
+                                                P{"bob", "cast", false, 2}});
+    const KpiReport report = ReportFromSums(in.sums, rules, Window{}, in.material, in.activity);
+    CHECK(report.money_by_currency.size() == 2);
+    CHECK(*report.money_by_currency.at("EUR").aov == 75);
+    CHECK(*report.repeat_customer_pct == 50);
+
+    // Appends keep them: R3 ships.
+    MustAppend(store, Event("r3-s", "R3", "shipped", ToEpochMs(now) - kH));
+    rolled = store.KpisFromRollups(rules, std::nullopt, now);
+    REQUIRE(rolled.ok());
+    CheckSame(FromRows(store, rules, Window{}, now), *rolled.value());
+    CHECK(rolled.value()->sums.counts.open == 0);
+  }
+  // The next start builds nothing.
+  steps.clear();
+  auto again = SqliteStore::OpenForWriting(options, rules);
+  REQUIRE(again.ok());
+  CHECK(Reported(steps, "building the KPI rollups") == -1);
 }
 
 }  // namespace
