@@ -269,7 +269,7 @@ KpiReport ReportFromSums(KpiSums& sums, const Rules& rules, const Window& window
     report.production_hours = static_cast<double>(c.production_ms) / kMillisPerHour /
                               static_cast<double>(c.production_items);
   }
-  report.retention = Retention(activity.customers, report.window);
+  report.retention = Retention(activity, report.window);
   report.retention_pct = report.retention.pct;
   report.csi_responses = activity.responses;
   if (activity.responses > 0)

@@ -1,6 +1,7 @@
 #include "core/shop_kpis.h"
 
 #include <algorithm>
+#include <tuple>
 
 #include "core/kpi.h"
 #include "core/rules.h"
@@ -27,6 +28,16 @@ RetentionFigures Retention(const std::vector<CustomerActivity>& customers, const
     ++out.at_start;
     if (c.ordered_in_window) ++out.returning;
   }
+  if (out.at_start > 0)
+    out.pct = 100.0 * static_cast<double>(out.returning) / static_cast<double>(out.at_start);
+  return out;
+}
+
+RetentionFigures Retention(const ActivityTotals& activity, const Window& window) {
+  if (!activity.retention_counts) return Retention(activity.customers, window);
+  RetentionFigures out;
+  if (!window.since) return out;
+  std::tie(out.at_start, out.returning) = *activity.retention_counts;
   if (out.at_start > 0)
     out.pct = 100.0 * static_cast<double>(out.returning) / static_cast<double>(out.at_start);
   return out;

@@ -11,6 +11,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "core/time.h"
@@ -46,6 +47,8 @@ struct StagePieces {
 struct ActivityTotals {
   // Filled by stores that can; empty means no such data (figures nullopt).
   std::vector<CustomerActivity> customers;
+  // Or retention counted by the store itself (customers then unused).
+  std::optional<std::pair<std::size_t, std::size_t>> retention_counts;  // at start, returning
   std::int64_t score_micros = 0;  // feedback scores in the window, summed in millionths
   std::size_t responses = 0;      // feedback events in the window
   std::vector<ShiftMark> shifts;  // every shift event that can reach into the window
@@ -74,6 +77,8 @@ struct LaborFigures {
 
 // retention_pct: nullopt without a window start (no customers "at the start").
 RetentionFigures Retention(const std::vector<CustomerActivity>& customers, const Window& window);
+// The same from counts: ActivityTotals::retention_counts when set, else customers.
+RetentionFigures Retention(const ActivityTotals& activity, const Window& window);
 
 // Staff time of each operator inside `window`, from their shift marks (any
 // order): a shift runs from a shift_start to the operator's next mark; a

@@ -5,6 +5,7 @@
 #include "adapters/sqlite/rollup_sql.h"
 #include "adapters/sqlite/rows.h"
 #include "adapters/sqlite/statement.h"
+#include "core/kpi_rollup.h"
 
 namespace floortrack::sqlite {
 namespace {
@@ -15,6 +16,21 @@ constexpr const char* kCustomersSql =
     "SELECT MIN(confirmed_ms), MAX(confirmed_ms >= ?1) FROM orders "
     "WHERE customer_id IS NOT NULL AND customer_id <> '' AND confirmed_ms < ?2 "
     "GROUP BY customer_id";
+// With the rollups (schema 7): ?1 = since, ?2 = since's UTC day start.
+// Customers whose first order is before since: whole days from
+// customer_days, the rest of since's day from customers_by_first.
+constexpr const char* kCustomersAtStartSql =
+    "SELECT (SELECT COALESCE(SUM(firsts), 0) FROM customer_days WHERE day < ?2 / 86400000) + "
+    "(SELECT COUNT(*) FROM customers WHERE first_ms >= ?2 AND first_ms < ?1)";
+// ... and of those, how many ordered in [?1, ?2) (orders_by_confirmed, then
+// each customer's row): what the window holds.
+constexpr const char* kCustomersReturningSql =
+    "SELECT COUNT(DISTINCT o.customer_id) FROM orders o JOIN customers c "
+    "ON c.customer_id = o.customer_id WHERE o.confirmed_ms >= ?1 AND o.confirmed_ms < ?2 "
+    "AND c.first_ms < ?1";
+// Whether the customers table is kept (rollups built and not marked stale).
+constexpr const char* kCustomersKeptSql =
+    "SELECT EXISTS(SELECT 1 FROM settings WHERE name = 'kpi_rollup_version' AND value <> 'stale')";
 // ?3 = the feedback kind. Index events_scores.
 constexpr const char* kFeedbackSql =
     "SELECT COALESCE(SUM(" FT_MICROS("score") "), 0), COUNT(*) FROM events e "
@@ -61,12 +77,12 @@ Result<ActivityTotals> OrderReader::ActivityInWindow(const Window& window, TimeP
 Status OrderReader::ReadActivity(std::int64_t since, std::int64_t until, bool with_customers,
                                  ActivityTotals& out) {
   if (with_customers) {  // retention needs a start
-    if (auto s = Prepared(customers_, kCustomersSql); !s) return s;
-    Statement q(customers_.get());
-    q.Int(1, since).Int(2, until);
-    int rc;
-    while ((rc = q.Step()) == SQLITE_ROW) out.customers.push_back({q.Time(0), q.Int(1) != 0});
-    if (rc != SQLITE_DONE) return db_.SqlError(rc, "reading customers");
+    if (auto s = Prepared(customers_kept_, kCustomersKeptSql); !s) return s;
+    auto kept = Count(customers_kept_.get(), "looking for the customer rollup");
+    if (!kept) return kept.error();
+    if (auto s = kept.value() ? ReadRetention(since, until, out) : ReadCustomers(since, until, out);
+        !s)
+      return s;
   }
   if (rules_.IsExtraKind(kKindFeedback)) {
     if (auto s = Prepared(feedback_, kFeedbackSql); !s) return s;
@@ -87,6 +103,38 @@ Status OrderReader::ReadActivity(std::int64_t since, std::int64_t until, bool wi
   while ((rc = q.Step()) == SQLITE_ROW)
     out.pieces.push_back({q.Text(0), q.Text(1), q.Int(2) != 0, q.Real(3)});
   if (rc != SQLITE_DONE) return db_.SqlError(rc, "counting pieces");
+  return Ok{};
+}
+
+// Retention's counts from the customer rollup: cost per window.
+Status OrderReader::ReadRetention(std::int64_t since, std::int64_t until, ActivityTotals& out) {
+  for (auto [slot, sql] : {std::pair{&customers_at_start_, kCustomersAtStartSql},
+                           std::pair{&customers_returning_, kCustomersReturningSql}}) {
+    if (auto s = Prepared(*slot, sql); !s) return s;
+  }
+  std::size_t counts[2];
+  for (auto [i, stmt] : {std::pair{0, customers_at_start_.get()},
+                         std::pair{1, customers_returning_.get()}}) {
+    Statement q(stmt);
+    if (i == 0)
+      q.Int(1, since).Int(2, DayOf(since) * kMillisPerDay);
+    else
+      q.Int(1, since).Int(2, until);
+    if (int rc = q.Step(); rc != SQLITE_ROW) return db_.SqlError(rc, "counting customers");
+    counts[i] = static_cast<std::size_t>(q.Int(0));
+  }
+  out.retention_counts = {counts[0], counts[1]};
+  return Ok{};
+}
+
+// Retention's rows from the orders (a database whose rollups are not built).
+Status OrderReader::ReadCustomers(std::int64_t since, std::int64_t until, ActivityTotals& out) {
+  if (auto s = Prepared(customers_, kCustomersSql); !s) return s;
+  Statement q(customers_.get());
+  q.Int(1, since).Int(2, until);
+  int rc;
+  while ((rc = q.Step()) == SQLITE_ROW) out.customers.push_back({q.Time(0), q.Int(1) != 0});
+  if (rc != SQLITE_DONE) return db_.SqlError(rc, "reading customers");
   return Ok{};
 }
 

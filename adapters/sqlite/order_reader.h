@@ -67,6 +67,10 @@ class OrderReader final : public OrderHistory {
   // Feedback, pieces and (with_customers) customers of [since, until): activity_queries.cc.
   Status ReadActivity(std::int64_t since, std::int64_t until, bool with_customers,
                       ActivityTotals& out);
+  // Retention's inputs for a window starting at since: counts from the
+  // customer rollup, or each customer's row.
+  Status ReadRetention(std::int64_t since, std::int64_t until, ActivityTotals& out);
+  Status ReadCustomers(std::int64_t since, std::int64_t until, ActivityTotals& out);
   // The shift marks of [since, until).
   Status ReadShifts(std::int64_t since, std::int64_t until, ActivityTotals& out);
   // Adds the rollups' days before `day` to `in`: rollup_reader.cc.
@@ -85,6 +89,7 @@ class OrderReader final : public OrderHistory {
   StmtPtr customers_, feedback_, shifts_, pieces_, pieces_unvoided_;  // activity_queries.cc
   StmtPtr rollup_version_, kpi_days_, turnaround_days_, customer_days_, material_days_,
       feedback_days_, piece_days_, edge_orders_, edge_customers_;  // rollup_reader.cc
+  StmtPtr customers_kept_, customers_at_start_, customers_returning_;  // activity_queries.cc
 };
 
 }  // namespace floortrack::sqlite

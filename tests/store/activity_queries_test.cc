@@ -72,7 +72,7 @@ TEST_CASE("ActivityInWindow: customers, feedback, shifts and pieces, voids left 
   CHECK(act.shifts.size() == 3);
 
   Rules rules;
-  const RetentionFigures ret = Retention(act.customers, w);
+  const RetentionFigures ret = Retention(act, w);
   CHECK(ret.at_start == 2);   // c1, c2
   CHECK(ret.returning == 1);  // c1
   const LaborFigures labor = Labor(act, rules, w);

@@ -138,6 +138,26 @@ std::vector<StageEvent> RandomHistory(std::mt19937& rng, int orders) {
   return events;
 }
 
+// Retention from the customer rollup against each customer's orders.
+void CompareRetention(SqliteStore& store, const Window& window) {
+  std::map<std::string, CustomerActivity> customers;
+  REQUIRE(store.VisitOrdersForKpi(Window{}, [&](const OrderSummary& o) {
+    if (o.customer_id.empty() || !o.confirmed_at || !window.Before(*o.confirmed_at)) return;
+    auto [it, fresh] = customers.try_emplace(o.customer_id, CustomerActivity{*o.confirmed_at, false});
+    it->second.first_order = std::min(it->second.first_order, *o.confirmed_at);
+    if (window.Contains(*o.confirmed_at)) it->second.ordered_in_window = true;
+  }));
+  std::vector<CustomerActivity> rows;
+  for (const auto& [id, c] : customers) rows.push_back(c);
+  const RetentionFigures want = Retention(rows, window);
+  auto activity = store.ActivityInWindow(window, At(kT));
+  REQUIRE(activity.ok());
+  REQUIRE(activity.value().retention_counts.has_value());
+  const RetentionFigures got = Retention(activity.value(), window);
+  CHECK(want.at_start == got.at_start);
+  CHECK(want.returning == got.returning);
+}
+
 void CompareAt(SqliteStore& store, const Rules& rules, std::mt19937& rng) {
   const TimePoint now = At(kT + 40 * 24 * kH);
   std::vector<std::optional<TimePoint>> untils = {std::nullopt};
@@ -152,6 +172,10 @@ void CompareAt(SqliteStore& store, const Rules& rules, std::mt19937& rng) {
     REQUIRE(rolled.ok());
     REQUIRE(rolled.value().has_value());
     CheckSame(FromRows(store, rules, window, now), *rolled.value());
+    if (until) {
+      const auto since = At(ToEpochMs(*until) - static_cast<std::int64_t>(rng() % (10ull * 24 * kH)));
+      CompareRetention(store, Window{since, until});
+    }
   }
 }
 
