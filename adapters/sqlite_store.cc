@@ -172,6 +172,7 @@ Result<MaterialTotals> SqliteStore::MaterialInWindow(const Window& window) {
 Result<ActivityTotals> SqliteStore::ActivityInWindow(const Window& window, TimePoint now) {
   return reader_->ActivityInWindow(window, now);
 }
+void SqliteStore::UseRollups(bool use) { reader_->UseRollups(use); }
 Result<std::optional<RollupKpiInputs>> SqliteStore::KpisFromRollups(
     const Rules& rules, const std::optional<TimePoint>& until, TimePoint now) {
   return reader_->KpisFromRollups(rules, until, now);

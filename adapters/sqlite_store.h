@@ -89,6 +89,9 @@ class SqliteStore final : public EventStore, public OrderHistory {
                            const std::function<void(const OrderSummary&)>& visit) override;
   Result<MaterialTotals> MaterialInWindow(const Window& window) override;
   Result<ActivityTotals> ActivityInWindow(const Window& window, TimePoint now) override;
+  // Whether reads may use the KPI rollups (default true); false computes
+  // everything from the orders and events, for tests that compare the two.
+  void UseRollups(bool use);
   Result<std::optional<RollupKpiInputs>> KpisFromRollups(const Rules& rules,
                                                          const std::optional<TimePoint>& until,
                                                          TimePoint now) override;

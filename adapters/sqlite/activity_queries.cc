@@ -29,8 +29,7 @@ constexpr const char* kCustomersReturningSql =
     "ON c.customer_id = o.customer_id WHERE o.confirmed_ms >= ?1 AND o.confirmed_ms < ?2 "
     "AND c.first_ms < ?1";
 // Whether the customers table is kept (rollups built and not marked stale).
-constexpr const char* kCustomersKeptSql =
-    "SELECT EXISTS(SELECT 1 FROM settings WHERE name = 'kpi_rollup_version' AND value <> 'stale')";
+constexpr const char* kCustomersKeptSql = FT_ROLLUPS_KEPT_SQL;
 // ?3 = the feedback kind. Index events_scores.
 constexpr const char* kFeedbackSql =
     "SELECT COALESCE(SUM(" FT_MICROS("score") "), 0), COUNT(*) FROM events e "
@@ -66,7 +65,20 @@ Result<ActivityTotals> OrderReader::ActivityInWindow(const Window& window, TimeP
     out.now = now;
     const std::int64_t since = SinceMs(window.since), until = UntilMs(window.until);
     const std::int64_t reach = std::int64_t{rules_.max_shift_hours} * 3'600'000;
-    if (auto s = ReadActivity(since, until, window.since.has_value(), out); !s) return s.error();
+    if (window.since) {  // retention needs a start
+      if (auto s = Prepared(customers_kept_, kCustomersKeptSql); !s) return s.error();
+      auto kept = Count(customers_kept_.get(), "looking for the customer rollup");
+      if (!kept) return kept.error();
+      if (auto s = kept.value() ? ReadRetention(since, until, out) : ReadCustomers(since, until, out);
+          !s)
+        return s.error();
+    }
+    auto rolled = RollupsReadable();
+    if (!rolled) return rolled.error();
+    if (auto s = rolled.value() ? ReadEventFigures(since, until, nullptr, &out)
+                                : ReadFeedbackAndPieces(since, until, out);
+        !s)
+      return s.error();
     // A shift that started up to max_shift_hours before the window reaches into it.
     if (auto s = ReadShifts(since > kMinMs + reach ? since - reach : kMinMs, until, out); !s)
       return s.error();
@@ -74,16 +86,8 @@ Result<ActivityTotals> OrderReader::ActivityInWindow(const Window& window, TimeP
   });
 }
 
-Status OrderReader::ReadActivity(std::int64_t since, std::int64_t until, bool with_customers,
-                                 ActivityTotals& out) {
-  if (with_customers) {  // retention needs a start
-    if (auto s = Prepared(customers_kept_, kCustomersKeptSql); !s) return s;
-    auto kept = Count(customers_kept_.get(), "looking for the customer rollup");
-    if (!kept) return kept.error();
-    if (auto s = kept.value() ? ReadRetention(since, until, out) : ReadCustomers(since, until, out);
-        !s)
-      return s;
-  }
+Status OrderReader::ReadFeedbackAndPieces(std::int64_t since, std::int64_t until,
+                                          ActivityTotals& out) {
   if (rules_.IsExtraKind(kKindFeedback)) {
     if (auto s = Prepared(feedback_, kFeedbackSql); !s) return s;
     Statement q(feedback_.get());

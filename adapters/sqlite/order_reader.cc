@@ -165,7 +165,12 @@ Status OrderReader::VisitOrdersForKpi(const Window& window,
 Result<MaterialTotals> OrderReader::MaterialInWindow(const Window& window) {
   return NoThrow([&]() -> Result<MaterialTotals> {
     std::map<std::string, MaterialMicros> by_type;
-    if (auto s = ReadMaterial(SinceMs(window.since), UntilMs(window.until), by_type); !s)
+    auto rolled = RollupsReadable();
+    if (!rolled) return rolled.error();
+    const std::int64_t since = SinceMs(window.since), until = UntilMs(window.until);
+    if (auto s = rolled.value() ? ReadEventFigures(since, until, &by_type, nullptr)
+                                : ReadMaterial(since, until, by_type);
+        !s)
       return s.error();
     return MaterialFromMicros(by_type);
   });

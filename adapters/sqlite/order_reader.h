@@ -25,6 +25,9 @@ class OrderReader final : public OrderHistory {
  public:
   static Result<std::unique_ptr<OrderReader>> Create(Database& db, Rules rules);
   void SetRules(const Rules& rules) { rules_ = rules; }
+  // Whether queries may read the KPI rollups where they are kept (default);
+  // false computes everything from the orders and events (tests compare).
+  void UseRollups(bool use) { use_rollups_ = use; }
 
   Result<std::vector<StageEvent>> OrderEvents(const std::string& order_id) override;
   Result<OrderSummary> FindOrder(const std::string& order_id) override;
@@ -64,16 +67,23 @@ class OrderReader final : public OrderHistory {
   // Adds the material of [since, until) to `by_type`.
   Status ReadMaterial(std::int64_t since, std::int64_t until,
                       std::map<std::string, MaterialMicros>& by_type);
-  // Feedback, pieces and (with_customers) customers of [since, until): activity_queries.cc.
-  Status ReadActivity(std::int64_t since, std::int64_t until, bool with_customers,
-                      ActivityTotals& out);
+  // Feedback and pieces of [since, until) from the events: activity_queries.cc.
+  Status ReadFeedbackAndPieces(std::int64_t since, std::int64_t until, ActivityTotals& out);
+  // Whether reads may use the rollups (built, kept, and not switched off).
+  Result<bool> RollupsReadable();
+  // Material (into `material`) and feedback and pieces (into `activity`) of
+  // [since, until): whole UTC days from the rollups, the partial days at
+  // either end from the events. Either may be null. rollup_reader.cc.
+  Status ReadEventFigures(std::int64_t since, std::int64_t until,
+                          std::map<std::string, MaterialMicros>* material,
+                          ActivityTotals* activity);
   // Retention's inputs for a window starting at since: counts from the
   // customer rollup, or each customer's row.
   Status ReadRetention(std::int64_t since, std::int64_t until, ActivityTotals& out);
   Status ReadCustomers(std::int64_t since, std::int64_t until, ActivityTotals& out);
   // The shift marks of [since, until).
   Status ReadShifts(std::int64_t since, std::int64_t until, ActivityTotals& out);
-  // Adds the rollups' days before `day` to `in`: rollup_reader.cc.
+  // Adds the order-level rollups of the days before `day` to `in`: rollup_reader.cc.
   Status AddRollupDays(std::int64_t day, RollupKpiInputs& in,
                        std::vector<std::int64_t>& removed);
   // Prepares `sql` into `slot` unless it already holds a statement.
@@ -81,6 +91,7 @@ class OrderReader final : public OrderHistory {
 
   Database& db_;
   Rules rules_;
+  bool use_rollups_ = true;
   StmtPtr order_events_, find_order_, orders_for_kpi_, all_orders_, material_,
       list_orders_, list_open_orders_, recent_rejects_, reject_total_, event_count_, batch_members_,
       batch_events_, batches_of_order_, shipped_events_, any_void_, material_unvoided_;
@@ -90,6 +101,7 @@ class OrderReader final : public OrderHistory {
   StmtPtr rollup_version_, kpi_days_, turnaround_days_, customer_days_, material_days_,
       feedback_days_, piece_days_, edge_orders_, edge_customers_;  // rollup_reader.cc
   StmtPtr customers_kept_, customers_at_start_, customers_returning_;  // activity_queries.cc
+  StmtPtr rollups_kept_;
 };
 
 }  // namespace floortrack::sqlite

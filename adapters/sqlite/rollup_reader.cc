@@ -33,16 +33,18 @@ constexpr const char* kTurnaroundDaysSql =
 constexpr const char* kCustomerDaysSql =
     "SELECT COALESCE(SUM(firsts), 0), COALESCE(SUM(seconds), 0) FROM customer_days "
     "WHERE day < ?1";
+// ?1, ?2: the days [?1, ?2).
 constexpr const char* kMaterialDaysSql =
     "SELECT material_type, SUM(used_micros), SUM(scrap_micros), SUM(recovered_micros), "
-    "SUM(cost_micros) FROM material_days WHERE day < ?1 GROUP BY material_type "
+    "SUM(cost_micros) FROM material_days WHERE day >= ?1 AND day < ?2 GROUP BY material_type "
     "HAVING SUM(events) > 0";
 constexpr const char* kFeedbackDaysSql =
     "SELECT COALESCE(SUM(score_micros), 0), COALESCE(SUM(responses), 0) FROM feedback_days "
-    "WHERE day < ?1";
+    "WHERE day >= ?1 AND day < ?2";
 constexpr const char* kPieceDaysSql =
-    "SELECT operator, stage, failed, SUM(items) FROM piece_days WHERE day < ?1 "
+    "SELECT operator, stage, failed, SUM(items) FROM piece_days WHERE day >= ?1 AND day < ?2 "
     "GROUP BY 1, 2, 3";
+constexpr const char* kRollupsKeptSql = FT_ROLLUPS_KEPT_SQL;
 // ?1, ?2: the orders with a rollup anchor in [?1, ?2) (each a time that
 // some index orders).
 #define FT_EDGE_ARM(column) \
@@ -59,9 +61,9 @@ constexpr const char* kEdgeCustomersSql =
 Status OrderReader::AddRollupDays(std::int64_t day, RollupKpiInputs& in,
                                   std::vector<std::int64_t>& removed) {
   const std::pair<StmtPtr*, const char*> all[] = {
-      {&kpi_days_, kKpiDaysSql},           {&turnaround_days_, kTurnaroundDaysSql},
-      {&customer_days_, kCustomerDaysSql}, {&material_days_, kMaterialDaysSql},
-      {&feedback_days_, kFeedbackDaysSql}, {&piece_days_, kPieceDaysSql},
+      {&kpi_days_, kKpiDaysSql},
+      {&turnaround_days_, kTurnaroundDaysSql},
+      {&customer_days_, kCustomerDaysSql},
   };
   for (const auto& [slot, sql] : all) {
     if (auto s = Prepared(*slot, sql); !s) return s;
@@ -94,27 +96,83 @@ Status OrderReader::AddRollupDays(std::int64_t day, RollupKpiInputs& in,
     }
     if (rc != SQLITE_DONE) return db_.SqlError(rc, "reading the turnaround rollup");
   }
-  {
-    Statement q(customer_days_.get());
-    q.Int(1, day);
-    if ((rc = q.Step()) != SQLITE_ROW) return db_.SqlError(rc, "reading customer days");
-    in.sums.customers += q.Int(0);
-    in.sums.repeat_customers += q.Int(1);
+  Statement q(customer_days_.get());
+  q.Int(1, day);
+  if ((rc = q.Step()) != SQLITE_ROW) return db_.SqlError(rc, "reading customer days");
+  in.sums.customers += q.Int(0);
+  in.sums.repeat_customers += q.Int(1);
+  return Ok{};
+}
+
+Result<bool> OrderReader::RollupsReadable() {
+  if (!use_rollups_) return false;
+  if (auto s = Prepared(rollups_kept_, kRollupsKeptSql); !s) return s.error();
+  auto kept = Count(rollups_kept_.get(), "looking for the rollups");
+  if (!kept) return kept.error();
+  return kept.value() != 0;
+}
+
+Status OrderReader::ReadEventFigures(std::int64_t since, std::int64_t until,
+                                     std::map<std::string, MaterialMicros>* material,
+                                     ActivityTotals* activity) {
+  const std::pair<StmtPtr*, const char*> all[] = {
+      {&material_days_, kMaterialDaysSql},
+      {&feedback_days_, kFeedbackDaysSql},
+      {&piece_days_, kPieceDaysSql},
+  };
+  for (const auto& [slot, sql] : all) {
+    if (auto s = Prepared(*slot, sql); !s) return s;
   }
-  if (rules_.IsExtraKind(kKindFeedback)) {
-    Statement q(feedback_days_.get());
-    q.Int(1, day);
-    if ((rc = q.Step()) != SQLITE_ROW) return db_.SqlError(rc, "reading feedback days");
-    in.activity.score_micros += q.Int(0);
-    in.activity.responses += static_cast<std::size_t>(q.Int(1));
+  // Whole days [first, end); the rest of the window from the events.
+  constexpr std::int64_t kMin = std::numeric_limits<std::int64_t>::min();
+  constexpr std::int64_t kMax = std::numeric_limits<std::int64_t>::max();
+  const std::int64_t first = since == kMin ? kMin : DayOf(since - 1) + 1;
+  const std::int64_t end = until == kMax ? kMax : DayOf(until);
+  std::vector<std::pair<std::int64_t, std::int64_t>> partial;  // ranges read from the events
+  if (first >= end) {
+    partial.emplace_back(since, until);
+  } else {
+    if (first != kMin && since < first * kMillisPerDay) partial.emplace_back(since, first * kMillisPerDay);
+    if (end != kMax && end * kMillisPerDay < until) partial.emplace_back(end * kMillisPerDay, until);
   }
-  {
+  int rc;
+  if (material) {
+    if (first < end) {
+      Statement q(material_days_.get());
+      q.Int(1, first).Int(2, end);
+      while ((rc = q.Step()) == SQLITE_ROW) AddMaterialMicros(q, *material);
+      if (rc != SQLITE_DONE) return db_.SqlError(rc, "reading material days");
+    }
+    for (const auto& [from, to] : partial) {
+      if (auto s = ReadMaterial(from, to, *material); !s) return s;
+    }
+  }
+  if (!activity) return Ok{};
+  ActivityTotals rows;
+  for (const auto& [from, to] : partial) {
+    if (auto s = ReadFeedbackAndPieces(from, to, rows); !s) return s;
+  }
+  activity->score_micros += rows.score_micros;
+  activity->responses += rows.responses;
+  std::map<std::tuple<std::string, std::string, bool>, double> pieces;
+  for (const StagePieces& p : rows.pieces) pieces[{p.operator_name, p.stage, p.failed}] += p.items;
+  if (first < end) {
+    if (rules_.IsExtraKind(kKindFeedback)) {
+      Statement q(feedback_days_.get());
+      q.Int(1, first).Int(2, end);
+      if ((rc = q.Step()) != SQLITE_ROW) return db_.SqlError(rc, "reading feedback days");
+      activity->score_micros += q.Int(0);
+      activity->responses += static_cast<std::size_t>(q.Int(1));
+    }
     Statement q(piece_days_.get());
-    q.Int(1, day);
+    q.Int(1, first).Int(2, end);
     while ((rc = q.Step()) == SQLITE_ROW)
-      in.activity.pieces.push_back({q.Text(0), q.Text(1), q.Int(2) != 0, q.Real(3)});
+      pieces[{q.Text(0), q.Text(1), q.Int(2) != 0}] += q.Real(3);
     if (rc != SQLITE_DONE) return db_.SqlError(rc, "reading piece days");
   }
+  for (const auto& [key, items] : pieces)
+    if (items != 0)
+      activity->pieces.push_back({std::get<0>(key), std::get<1>(key), std::get<2>(key), items});
   return Ok{};
 }
 
@@ -122,6 +180,7 @@ Result<std::optional<RollupKpiInputs>> OrderReader::KpisFromRollups(
     const Rules& rules, const std::optional<TimePoint>& until, TimePoint now) {
   return NoThrow([&]() -> Result<std::optional<RollupKpiInputs>> {
     const std::optional<RollupKpiInputs> none;
+    if (!use_rollups_) return none;
     if (auto s = Prepared(rollup_version_, kRollupVersionSql); !s) return s.error();
     {
       Statement q(rollup_version_.get());
@@ -136,14 +195,6 @@ Result<std::optional<RollupKpiInputs>> OrderReader::KpisFromRollups(
     // Without an end every day is whole.
     const std::int64_t day = until ? DayOf(until_ms) : std::numeric_limits<std::int64_t>::max();
     if (auto s = AddRollupDays(day, in, removed); !s) return s.error();
-    std::map<std::string, MaterialMicros> material;
-    {
-      Statement q(material_days_.get());
-      q.Int(1, day);
-      int rc;
-      while ((rc = q.Step()) == SQLITE_ROW) AddMaterialMicros(q, material);
-      if (rc != SQLITE_DONE) return db_.SqlError(rc, "reading material days");
-    }
     if (until) {
       // The part of until's day before until, from the rows.
       const std::int64_t from = day * kMillisPerDay;
@@ -163,20 +214,11 @@ Result<std::optional<RollupKpiInputs>> OrderReader::KpisFromRollups(
       if (int rc = c.Step(); rc != SQLITE_ROW) return db_.SqlError(rc, "counting customers");
       in.sums.customers += c.Int(0);
       in.sums.repeat_customers += c.Int(1);
-      if (auto s = ReadMaterial(from, until_ms, material); !s) return s.error();
-      if (auto s = ReadActivity(from, until_ms, /*with_customers=*/false, in.activity); !s)
-        return s.error();
     }
     RemoveValues(in.sums.turnaround_ms, std::move(removed));
+    std::map<std::string, MaterialMicros> material;
+    if (auto s = ReadEventFigures(kMinMs, until_ms, &material, &in.activity); !s) return s.error();
     in.material = MaterialFromMicros(material);
-    // Pieces per (operator, stage, failed), the days' and the rest's together.
-    std::map<std::tuple<std::string, std::string, bool>, double> pieces;
-    for (const StagePieces& p : in.activity.pieces)
-      pieces[{p.operator_name, p.stage, p.failed}] += p.items;
-    in.activity.pieces.clear();
-    for (const auto& [key, items] : pieces)
-      if (items != 0)
-        in.activity.pieces.push_back({std::get<0>(key), std::get<1>(key), std::get<2>(key), items});
     if (auto s = ReadShifts(kMinMs, until_ms, in.activity); !s) return s.error();
     return std::optional<RollupKpiInputs>(std::move(in));
   });

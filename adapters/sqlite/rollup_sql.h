@@ -19,6 +19,10 @@
 
 // The UTC day of a time in ms (floor, as core's DayOf).
 #define FT_DAY(ms) "((" ms ") - (((" ms ") % 86400000) + 86400000) % 86400000) / 86400000"
+// Whether the rollups are built and kept (any rules: the event-level and
+// customer ones do not depend on them).
+#define FT_ROLLUPS_KEPT_SQL \
+  "SELECT EXISTS(SELECT 1 FROM settings WHERE name = 'kpi_rollup_version' AND value <> 'stale')"
 // clang-format on
 
 namespace floortrack::sqlite {
