@@ -29,7 +29,7 @@ constexpr const char* kKpiDaysSql =
     "SUM(value_count), SUM(shipped_cost_micros), SUM(shipped_revenue_micros) "
     "FROM kpi_days WHERE day < ?1 GROUP BY currency";
 constexpr const char* kTurnaroundDaysSql =
-    "SELECT added, removed FROM kpi_turnaround WHERE day < ?1";
+    "SELECT removed, vals FROM kpi_turnaround WHERE day < ?1";
 constexpr const char* kCustomerDaysSql =
     "SELECT COALESCE(SUM(firsts), 0), COALESCE(SUM(seconds), 0) FROM customer_days "
     "WHERE day < ?1";
@@ -91,8 +91,8 @@ Status OrderReader::AddRollupDays(std::int64_t day, RollupKpiInputs& in,
     Statement q(turnaround_days_.get());
     q.Int(1, day);
     while ((rc = q.Step()) == SQLITE_ROW) {
-      for (std::int64_t v : DecodeTurnaround(q.Blob(0))) in.sums.turnaround_ms.push_back(v);
-      for (std::int64_t v : DecodeTurnaround(q.Blob(1))) removed.push_back(v);
+      std::vector<std::int64_t>& list = q.Int(0) != 0 ? removed : in.sums.turnaround_ms;
+      for (std::int64_t v : DecodeTurnaround(q.Blob(1))) list.push_back(v);
     }
     if (rc != SQLITE_DONE) return db_.SqlError(rc, "reading the turnaround rollup");
   }

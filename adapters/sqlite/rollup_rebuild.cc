@@ -2,6 +2,7 @@
 // database migrated to schema 7 or rules the rollups were not built for.
 // Order-level rollups through core's RollupEntries (the same code the
 // appends use); customers, material, feedback and pieces in SQL.
+#include <algorithm>
 #include <map>
 #include <utility>
 #include <vector>
@@ -105,10 +106,17 @@ Status RollupWriter::Rebuild(const Rules& rules, const StoreProgressHandler& pro
     if (int rc = q.Step(); rc != SQLITE_DONE) return db_.SqlError(rc, "writing the KPI rollup");
   }
   for (const auto& [day, lists] : turnaround) {
-    Statement q(turnaround_put_.get());
-    q.Int(1, day).Blob(2, EncodeTurnaround(lists.first)).Blob(3, EncodeTurnaround(lists.second));
-    if (int rc = q.Step(); rc != SQLITE_DONE)
-      return db_.SqlError(rc, "writing the turnaround rollup");
+    for (bool removed : {false, true}) {
+      const std::vector<std::int64_t>& values = removed ? lists.second : lists.first;
+      for (std::size_t from = 0; from < values.size(); from += kTurnaroundChunk) {
+        const auto to = std::min(values.size(), from + kTurnaroundChunk);
+        const std::vector<std::int64_t> chunk(values.begin() + static_cast<std::ptrdiff_t>(from),
+                                              values.begin() + static_cast<std::ptrdiff_t>(to));
+        if (auto s = PutChunk(day, removed, static_cast<std::int64_t>(from / kTurnaroundChunk), chunk);
+            !s)
+          return s;
+      }
+    }
   }
   if (progress) progress({"building the customer, material, feedback and piece rollups", total, total});
   if (auto s = db_.Exec(kCustomersSql, "building the customer rollup"); !s) return s;

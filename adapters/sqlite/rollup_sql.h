@@ -2,6 +2,7 @@
 // core/kpi_rollup.h). Macros, so they concatenate into literals.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -26,6 +27,9 @@
 // clang-format on
 
 namespace floortrack::sqlite {
+
+// Values per kpi_turnaround row (2 KiB: stored inline in a 4 KiB page).
+inline constexpr std::size_t kTurnaroundChunk = 256;
 
 // kpi_turnaround's values: int64 little-endian, back to back.
 std::vector<std::int64_t> DecodeTurnaround(const std::string& blob);

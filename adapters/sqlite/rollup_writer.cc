@@ -39,10 +39,14 @@ constexpr const char* kKpiDaySql =
     "shipped_cost_micros = shipped_cost_micros + excluded.shipped_cost_micros, "
     "shipped_revenue_micros = shipped_revenue_micros + excluded.shipped_revenue_micros";
 // clang-format on
+// ?1 = day, ?2 = removed (0 or 1): the list's chunks, last first.
 constexpr const char* kTurnaroundGetSql =
-    "SELECT added, removed FROM kpi_turnaround WHERE day = ?1";
+    "SELECT chunk, vals FROM kpi_turnaround WHERE day = ?1 AND removed = ?2 ORDER BY chunk DESC";
 constexpr const char* kTurnaroundPutSql =
-    "INSERT OR REPLACE INTO kpi_turnaround(day, added, removed) VALUES (?1, ?2, ?3)";
+    "INSERT INTO kpi_turnaround(day, removed, chunk, vals) VALUES (?1, ?2, ?3, ?4) "
+    "ON CONFLICT(day, removed, chunk) DO UPDATE SET vals = excluded.vals";
+constexpr const char* kTurnaroundDeleteSql =
+    "DELETE FROM kpi_turnaround WHERE day = ?1 AND removed = ?2 AND chunk = ?3";
 constexpr const char* kCustomerGetSql =
     "SELECT first_ms, second_ms FROM customers WHERE customer_id = ?1";
 // The customer's first two confirmations (orders_by_customer).
@@ -112,6 +116,7 @@ Result<std::unique_ptr<RollupWriter>> RollupWriter::Create(Database& db, Setting
       {&w->kpi_day_, kKpiDaySql},
       {&w->turnaround_get_, kTurnaroundGetSql},
       {&w->turnaround_put_, kTurnaroundPutSql},
+      {&w->turnaround_delete_, kTurnaroundDeleteSql},
       {&w->customer_get_, kCustomerGetSql},
       {&w->customer_orders_, kCustomerOrdersSql},
       {&w->customer_put_, kCustomerPutSql},
@@ -211,31 +216,48 @@ Status RollupWriter::MoveEntries(const OrderSummary* previous, const OrderSummar
   return Ok{};
 }
 
+// Appends to the list's last chunk (a new one when it is full), or takes
+// one occurrence out: the list's last value fills the hole, so every chunk
+// but the last stays full and a day's list is read in few rows.
 Status RollupWriter::Turnaround(std::int64_t day, std::int64_t ms, int sign, bool removed) {
-  std::vector<std::int64_t> lists[2];
+  std::vector<std::pair<std::int64_t, std::vector<std::int64_t>>> chunks;  // last first
   {
     Statement q(turnaround_get_.get());
-    q.Int(1, day);
-    int rc = q.Step();
-    if (rc == SQLITE_ROW) {
-      lists[0] = DecodeTurnaround(q.Blob(0));
-      lists[1] = DecodeTurnaround(q.Blob(1));
-    } else if (rc != SQLITE_DONE) {
-      return db_.SqlError(rc, "reading the turnaround rollup");
+    q.Int(1, day).Int(2, removed ? 1 : 0);
+    int rc;
+    while ((rc = q.Step()) == SQLITE_ROW) {
+      chunks.emplace_back(q.Int(0), DecodeTurnaround(q.Blob(1)));
+      if (sign > 0) break;  // appending needs the last one only
     }
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+      return db_.SqlError(rc, "reading the turnaround rollup");
   }
-  std::vector<std::int64_t>& list = lists[removed ? 1 : 0];
   if (sign > 0) {
-    list.push_back(ms);
-  } else {
-    auto it = std::find(list.begin(), list.end(), ms);
-    if (it == list.end())
-      return MakeError(ErrorKind::kCorrupt, db_.path() + ": turnaround rollup out of step");
-    *it = list.back();
-    list.pop_back();
+    if (chunks.empty() || chunks.front().second.size() >= kTurnaroundChunk)
+      return PutChunk(day, removed, chunks.empty() ? 0 : chunks.front().first + 1, {ms});
+    chunks.front().second.push_back(ms);
+    return PutChunk(day, removed, chunks.front().first, chunks.front().second);
   }
-  Statement q(turnaround_put_.get());
-  q.Int(1, day).Blob(2, EncodeTurnaround(lists[0])).Blob(3, EncodeTurnaround(lists[1]));
+  for (auto& [chunk, values] : chunks) {
+    auto it = std::find(values.begin(), values.end(), ms);
+    if (it == values.end()) continue;
+    auto& last = chunks.front().second;
+    *it = last.back();
+    last.pop_back();
+    if (&values != &last) {
+      if (auto s = PutChunk(day, removed, chunk, values); !s) return s;
+    }
+    return PutChunk(day, removed, chunks.front().first, last);
+  }
+  return MakeError(ErrorKind::kCorrupt, db_.path() + ": turnaround rollup out of step");
+}
+
+// Writes a chunk, or deletes it when empty.
+Status RollupWriter::PutChunk(std::int64_t day, bool removed, std::int64_t chunk,
+                              const std::vector<std::int64_t>& values) {
+  Statement q(values.empty() ? turnaround_delete_.get() : turnaround_put_.get());
+  q.Int(1, day).Int(2, removed ? 1 : 0).Int(3, chunk);
+  if (!values.empty()) q.Blob(4, EncodeTurnaround(values));
   if (int rc = q.Step(); rc != SQLITE_DONE)
     return db_.SqlError(rc, "writing the turnaround rollup");
   return Ok{};

@@ -64,7 +64,10 @@ class RollupWriter {
   Database& db_;
   Settings& settings_;
   std::string pending_key_;
-  StmtPtr kpi_day_, turnaround_get_, turnaround_put_, customer_get_, customer_orders_,
+  Status PutChunk(std::int64_t day, bool removed, std::int64_t chunk,
+                  const std::vector<std::int64_t>& values);
+
+  StmtPtr kpi_day_, turnaround_get_, turnaround_put_, turnaround_delete_, customer_get_, customer_orders_,
       customer_put_, customer_delete_, customer_day_, material_day_, feedback_day_, piece_day_,
       voided_, void_targets_, order_events_;
 };

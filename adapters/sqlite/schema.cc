@@ -168,7 +168,9 @@ CREATE INDEX orders_by_submitted ON orders(submitted_ms) WHERE submitted_ms IS N
 
 // Step 7: KPI rollups (core/kpi_rollup.h, issue 13). Per UTC day: the
 // order-level sums per currency, the turnaround values (int64 little-endian
-// milliseconds, added and taken back), first and second orders of
+// milliseconds, added and taken back, in chunks of at most
+// kTurnaroundChunk values so a shipment rewrites one small row, not the
+// day's whole list), first and second orders of
 // customers, material, feedback and pieces per operator and stage; and
 // each customer's first two confirmations. Built by the writer after the
 // migration (settings kpi_rollup_version), kept in every append. The
@@ -201,9 +203,11 @@ CREATE TABLE kpi_days(
   PRIMARY KEY(day, currency)
 ) WITHOUT ROWID;
 CREATE TABLE kpi_turnaround(
-  day INTEGER PRIMARY KEY,
-  added BLOB NOT NULL DEFAULT x'',
-  removed BLOB NOT NULL DEFAULT x''
+  day INTEGER NOT NULL,
+  removed INTEGER NOT NULL,
+  chunk INTEGER NOT NULL,
+  vals BLOB NOT NULL,
+  UNIQUE(day, removed, chunk)
 );
 CREATE TABLE customers(
   customer_id TEXT PRIMARY KEY,

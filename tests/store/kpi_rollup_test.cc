@@ -360,3 +360,49 @@ TEST_CASE("a schema-6 database (the previous release) migrates to 7 and builds i
 
 }  // namespace
 }  // namespace floortrack
+
+namespace floortrack {
+namespace {
+
+TEST_CASE("KPI rollups: a day with more turnarounds than a chunk holds, some taken back") {
+  TempDir dir;
+  Rules rules;
+  StoreOptions options = Options(dir.File("ft.db"));
+  options.sync = StoreOptions::Sync::kNormal;
+  auto opened = SqliteStore::OpenForWriting(options, rules);
+  REQUIRE(opened.ok());
+  SqliteStore& store = *opened.value();
+  const std::int64_t day = DayOf(kT) * kMillisPerDay;
+  std::mt19937 rng(11);
+  for (int i = 0; i < 700; ++i) {  // all shipped on one UTC day: three chunks
+    const std::string id = "D" + std::to_string(i);
+    MustAppend(store, Event(id + "-c", id, "confirmed", day - (1 + i % 50) * kH));
+    MustAppend(store, Event(id + "-s", id, "shipped", day + 1000 + i * 100'000));
+  }
+  for (int i = 0; i < 700; i += 7) {  // shipments voided (values leave early chunks) ...
+    const std::string id = "D" + std::to_string(i);
+    StageEvent v = Event(id + "-v", id, "void", day + 80'000'000);
+    v.voids = id + "-s";
+    MustAppend(store, v);
+  }
+  for (int i = 3; i < 700; i += 11)  // ... or cancelled after shipping (taken back)
+    MustAppend(store, Event("D" + std::to_string(i) + "-x", "D" + std::to_string(i), "cancelled",
+                            day + 85'000'000));
+  // An earlier shipment arriving late moves a value within the day.
+  MustAppend(store, Event("D5-s0", "D5", "shipped", day + 500));
+  const TimePoint now = At(day + 2 * kMillisPerDay);
+  for (std::optional<TimePoint> until :
+       {std::optional<TimePoint>(), std::optional<TimePoint>(At(day + 40'000'000)),
+        std::optional<TimePoint>(At(day + kMillisPerDay))}) {
+    auto rolled = store.KpisFromRollups(rules, until, now);
+    REQUIRE(rolled.ok());
+    REQUIRE(rolled.value().has_value());
+    CheckSame(FromRows(store, rules, Window{std::nullopt, until}, now), *rolled.value());
+  }
+  auto all = store.KpisFromRollups(rules, std::nullopt, now);
+  // 100 voided (i % 7 == 0), 64 cancelled (i % 11 == 3), 9 of them both.
+  CHECK(all.value()->sums.turnaround_ms.size() == 700 - 100 - 64 + 9);
+}
+
+}  // namespace
+}  // namespace floortrack
