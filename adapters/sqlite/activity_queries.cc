@@ -69,7 +69,8 @@ Result<ActivityTotals> OrderReader::ActivityInWindow(const Window& window, TimeP
       if (auto s = Prepared(customers_kept_, kCustomersKeptSql); !s) return s.error();
       auto kept = Count(customers_kept_.get(), "looking for the customer rollup");
       if (!kept) return kept.error();
-      if (auto s = kept.value() ? ReadRetention(since, until, out) : ReadCustomers(since, until, out);
+      if (auto s = kept.value() && use_rollups_ ? ReadRetention(since, until, out)
+                                                : ReadCustomers(since, until, out);
           !s)
         return s.error();
     }

@@ -470,7 +470,7 @@ Status EventWriter::SaveSummary(const OrderSummary& summary, const OrderSummary*
       // Unreadable: what it counted is unknown, so the rollups are rebuilt
       // (BringSummariesUpToDate); until then readers compute from the orders.
       if (!stored) {
-        if (auto s = settings_.Put(kSettingRollupVersion, "stale"); !s) return s;
+        if (auto s = settings_.Put(kSettingRollupVersion, kRollupStale); !s) return s;
         rollups_kept_ = false;
         rules_recorded_ = false;
       }
@@ -480,7 +480,18 @@ Status EventWriter::SaveSummary(const OrderSummary& summary, const OrderSummary*
   if (previous) items_before_ = previous->items.value_or(1);
   items_after_ = summary.items.value_or(1);
   if (auto s = WriteSummary(summary, previous); !s) return s;
-  if (rollups_kept_) return rollups_->OrderChanged(previous, summary, rules_);
+  if (!rollups_kept_) return Ok{};
+  if (auto s = rollups_->OrderChanged(previous, summary, rules_); !s) return s;
+  return MarkStaleIfOutOfStep();
+}
+
+// Rollups that do not match the orders are recorded stale in this
+// transaction and rebuilt before the next append (BringSummariesUpToDate).
+Status EventWriter::MarkStaleIfOutOfStep() {
+  if (!rollups_->out_of_step()) return Ok{};
+  if (auto s = settings_.Put(kSettingRollupVersion, kRollupStale); !s) return s;
+  rollups_kept_ = false;
+  rules_recorded_ = false;
   return Ok{};
 }
 
@@ -516,6 +527,12 @@ Status EventWriter::BringSummariesUpToDate(const StoreProgressHandler& progress)
     auto stored = settings_.Get(kSettingSummaryVersion);
     if (!stored) return stored.error();
     if (stored.value() != version) {
+      // The rollups follow the summaries: while they are rebuilt (and if
+      // that is interrupted) the rollups are stale, and rebuilt after them.
+      if (rollups_kept_) {
+        if (auto s = settings_.Put(kSettingRollupVersion, kRollupStale); !s) return s;
+        rollups_kept_ = false;
+      }
       if (auto s = RebuildAll(version, progress); !s) return s;
     }
     if (!rollups_kept_) {

@@ -92,6 +92,7 @@ class EventWriter final : public SummaryStorage {
   Status AppendRejectInTransaction(const Reject& reject);
   // Writes the summary row (`previous`: what it holds now, if known).
   Status WriteSummary(const OrderSummary& summary, const OrderSummary* previous);
+  Status MarkStaleIfOutOfStep();
   // Rebuilds the KPI rollups in one transaction.
   Status RebuildRollups(const StoreProgressHandler& progress);
   Status RebuildAll(const std::string& version, const StoreProgressHandler& progress);

@@ -49,12 +49,36 @@ constexpr const char* kRollupsKeptSql = FT_ROLLUPS_KEPT_SQL;
 // some index orders).
 #define FT_EDGE_ARM(column) \
   "SELECT " FT_KPI_COLUMNS " FROM orders WHERE " column " >= ?1 AND " column " < ?2"
+// A submission at the confirmation is the confirmed arm's; the others are
+// in the partial index orders_by_submitted.
 constexpr const char* kEdgeOrdersSql =
     FT_EDGE_ARM("confirmed_ms") " UNION " FT_EDGE_ARM("shipped_ms") " UNION " FT_EDGE_ARM(
-        "packed_ms") " UNION " FT_EDGE_ARM("cancelled_ms") " UNION " FT_EDGE_ARM("submitted_ms");
+        "packed_ms") " UNION " FT_EDGE_ARM("cancelled_ms") " UNION " FT_EDGE_ARM(
+        "submitted_ms") " AND submitted_ms IS NOT confirmed_ms";
 constexpr const char* kEdgeCustomersSql =
     "SELECT (SELECT COUNT(*) FROM customers WHERE first_ms >= ?1 AND first_ms < ?2), "
     "(SELECT COUNT(*) FROM customers WHERE second_ms >= ?1 AND second_ms < ?2)";
+
+// A read transaction around several statements, so they see one snapshot
+// of the WAL (a commit between them would count an order's moved entries
+// twice or not at all). Nothing when a transaction is already open.
+class ReadSnapshot {
+ public:
+  explicit ReadSnapshot(sqlite3* db) : db_(db) {
+    if (sqlite3_get_autocommit(db_))
+      began_ = sqlite3_exec(db_, "BEGIN", nullptr, nullptr, nullptr) == SQLITE_OK;
+  }
+  ~ReadSnapshot() {
+    if (began_ && sqlite3_exec(db_, "COMMIT", nullptr, nullptr, nullptr) != SQLITE_OK)
+      sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+  }
+  ReadSnapshot(const ReadSnapshot&) = delete;
+  ReadSnapshot& operator=(const ReadSnapshot&) = delete;
+
+ private:
+  sqlite3* db_;
+  bool began_ = false;
+};
 
 }  // namespace
 
@@ -181,6 +205,7 @@ Result<std::optional<RollupKpiInputs>> OrderReader::KpisFromRollups(
   return NoThrow([&]() -> Result<std::optional<RollupKpiInputs>> {
     const std::optional<RollupKpiInputs> none;
     if (!use_rollups_) return none;
+    const ReadSnapshot snapshot(db_.handle());
     if (auto s = Prepared(rollup_version_, kRollupVersionSql); !s) return s.error();
     {
       Statement q(rollup_version_.get());

@@ -58,6 +58,7 @@ Status RollupWriter::Rebuild(const Rules& rules, const StoreProgressHandler& pro
   const auto total = static_cast<std::uint64_t>(orders.value());
   if (progress) progress({"building the KPI rollups", 0, total});
   if (auto s = db_.Exec(kClearSql, "clearing the KPI rollups"); !s) return s;
+  out_of_step_ = false;
 
   struct Net {
     KpiCounts counts;
@@ -73,7 +74,9 @@ Status RollupWriter::Rebuild(const Rules& rules, const StoreProgressHandler& pro
     int rc;
     while ((rc = q.Step()) == SQLITE_ROW) {
       auto order = ReadSummary(q);
-      if (!order) return MakeError(ErrorKind::kCorrupt, db_.path() + ": bad return_reasons");
+      // An unreadable summary counts nowhere (the orders' KPIs refuse it
+      // too) until its next event rebuilds it, which rebuilds the rollups.
+      if (!order) continue;
       for (const KpiEntry& e : RollupEntries(*order, rules)) {
         const std::int64_t day = DayOf(e.anchor_ms);
         if (e.turnaround_sign != 0) {

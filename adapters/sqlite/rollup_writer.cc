@@ -249,7 +249,10 @@ Status RollupWriter::Turnaround(std::int64_t day, std::int64_t ms, int sign, boo
     }
     return PutChunk(day, removed, chunks.front().first, last);
   }
-  return MakeError(ErrorKind::kCorrupt, db_.path() + ": turnaround rollup out of step");
+  // Not there: the rollups do not match the orders (a restored or edited
+  // file). The caller marks them stale, to be rebuilt; ingest goes on.
+  out_of_step_ = true;
+  return Ok{};
 }
 
 // Writes a chunk, or deletes it when empty.

@@ -30,6 +30,9 @@
 namespace floortrack::sqlite {
 
 inline constexpr const char* kSettingRollupVersion = "kpi_rollup_version";  // RollupVersion()
+// The version recorded while the rollups are known not to match (readers
+// then compute from the orders; the writer rebuilds them).
+inline constexpr const char* kRollupStale = "stale";
 
 class RollupWriter {
  public:
@@ -40,6 +43,10 @@ class RollupWriter {
   // Rebuilds every rollup for `rules`, inside the caller's transaction, and
   // records the version.
   Status Rebuild(const Rules& rules, const StoreProgressHandler& progress);
+
+  // Whether a change found the rollups not matching the orders (then the
+  // caller records them stale); cleared by Rebuild.
+  bool out_of_step() const { return out_of_step_; }
 
   // The event being inserted, which OrderChanged leaves to EventStored.
   void BeginEvent(const std::string& event_key) { pending_key_ = event_key; }
@@ -64,6 +71,7 @@ class RollupWriter {
   Database& db_;
   Settings& settings_;
   std::string pending_key_;
+  bool out_of_step_ = false;
   Status PutChunk(std::int64_t day, bool removed, std::int64_t chunk,
                   const std::vector<std::int64_t>& values);
 

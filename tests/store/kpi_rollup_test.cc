@@ -406,3 +406,58 @@ TEST_CASE("KPI rollups: a day with more turnarounds than a chunk holds, some tak
 
 }  // namespace
 }  // namespace floortrack
+
+namespace floortrack {
+namespace {
+
+TEST_CASE("KPI rollups that do not match the orders are marked stale and rebuilt; ingest goes on") {
+  TempDir dir;
+  const std::string path = dir.File("ft.db");
+  Rules rules;
+  auto opened = SqliteStore::OpenForWriting(Options(path), rules);
+  REQUIRE(opened.ok());
+  SqliteStore& store = *opened.value();
+  MustAppend(store, Event("a-c", "A", "confirmed", kT));
+  MustAppend(store, Event("a-s", "A", "shipped", kT + 30 * kH));
+  // The turnaround list loses A's value behind the writer's back (a restore, an edit).
+  {
+    RawDb raw(path);
+    REQUIRE(raw.Exec("DELETE FROM kpi_turnaround") == SQLITE_OK);
+  }
+  StageEvent v = Event("a-v", "A", "void", kT + 31 * kH);
+  v.voids = "a-s";
+  MustAppend(store, v);  // takes A's turnaround back: not there
+  const TimePoint now = At(kT + 40 * kH);
+  CHECK_FALSE(store.KpisFromRollups(rules, std::nullopt, now).value().has_value());
+  // The next append rebuilds them first.
+  MustAppend(store, Event("b-c", "B", "confirmed", kT + 32 * kH));
+  auto rolled = store.KpisFromRollups(rules, std::nullopt, now);
+  REQUIRE(rolled.ok());
+  REQUIRE(rolled.value().has_value());
+  CheckSame(FromRows(store, rules, Window{}, now), *rolled.value());
+  CHECK(rolled.value()->sums.counts.confirmed == 2);
+}
+
+TEST_CASE("KPI rollups follow a summary rebuild (a new stage order)") {
+  TempDir dir;
+  const std::string path = dir.File("ft.db");
+  std::mt19937 rng(5);
+  Rules rules;
+  {
+    auto opened = SqliteStore::OpenForWriting(Options(path), rules);
+    REQUIRE(opened.ok());
+    for (const StageEvent& e : RandomHistory(rng, 60)) REQUIRE(opened.value()->Append(e).ok());
+  }
+  std::swap(rules.stages[3], rules.stages[4]);  // cast and polished
+  std::vector<StoreProgress> steps;
+  StoreOptions options = Options(path);
+  options.progress = [&](const StoreProgress& p) { steps.push_back(p); };
+  auto opened = SqliteStore::OpenForWriting(options, rules);
+  REQUIRE(opened.ok());
+  CHECK(Reported(steps, "rebuilt order summaries") > 0);
+  CHECK(steps.back().step == "built the KPI rollups");
+  CompareAt(*opened.value(), rules, rng);
+}
+
+}  // namespace
+}  // namespace floortrack
