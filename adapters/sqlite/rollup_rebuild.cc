@@ -93,20 +93,7 @@ Status RollupWriter::Rebuild(const Rules& rules, const StoreProgressHandler& pro
     if (rc != SQLITE_DONE) return db_.SqlError(rc, "reading orders for the rollups");
   }
   for (const auto& [key, net] : days) {
-    Statement q(kpi_day_.get());
-    q.Int(1, key.first).Text(2, key.second);
-    const KpiCounts& c = net.counts;
-    const MoneyCounts& m = net.money;
-    const std::int64_t values[] = {
-        c.confirmed,         c.personalized,      c.open,           c.shipped,
-        c.with_promise,      c.on_time,           c.accurate,       c.first_pass,
-        c.engaged,           c.designs_submitted, c.designs_converted,
-        c.production_orders, c.production_ms,     c.production_items,
-        m.orders,            m.value_micros,      m.value_count,    m.shipped_cost_micros,
-        m.shipped_revenue_micros};
-    int i = 3;
-    for (std::int64_t v : values) q.Int(i++, v);
-    if (int rc = q.Step(); rc != SQLITE_DONE) return db_.SqlError(rc, "writing the KPI rollup");
+    if (auto s = AddToDay(key.first, key.second, net.counts, net.money); !s) return s;
   }
   for (const auto& [day, lists] : turnaround) {
     for (bool removed : {false, true}) {

@@ -192,20 +192,7 @@ Status RollupWriter::MoveEntries(const OrderSummary* previous, const OrderSummar
   collect(now, +1);
   for (const auto& [key, net] : rows) {
     if (net.counts == KpiCounts{} && net.money.IsZero()) continue;
-    Statement q(kpi_day_.get());
-    q.Int(1, key.first).Text(2, key.second);
-    const KpiCounts& c = net.counts;
-    const MoneyCounts& m = net.money;
-    const std::int64_t values[] = {
-        c.confirmed,         c.personalized,      c.open,           c.shipped,
-        c.with_promise,      c.on_time,           c.accurate,       c.first_pass,
-        c.engaged,           c.designs_submitted, c.designs_converted,
-        c.production_orders, c.production_ms,     c.production_items,
-        m.orders,            m.value_micros,      m.value_count,    m.shipped_cost_micros,
-        m.shipped_revenue_micros};
-    int i = 3;
-    for (std::int64_t v : values) q.Int(i++, v);
-    if (int rc = q.Step(); rc != SQLITE_DONE) return db_.SqlError(rc, "updating the KPI rollup");
+    if (auto s = AddToDay(key.first, key.second, net.counts, net.money); !s) return s;
   }
   for (const auto& [key, n] : turnaround) {
     const auto& [day, ms, removed] = key;
@@ -213,6 +200,23 @@ Status RollupWriter::MoveEntries(const OrderSummary* previous, const OrderSummar
       if (auto s = Turnaround(day, ms, n > 0 ? +1 : -1, removed); !s) return s;
     }
   }
+  return Ok{};
+}
+
+Status RollupWriter::AddToDay(std::int64_t day, const std::string& currency, const KpiCounts& c,
+                              const MoneyCounts& m) {
+  Statement q(kpi_day_.get());
+  q.Int(1, day).Text(2, currency);
+  const std::int64_t values[] = {
+      c.confirmed,         c.personalized,      c.open,           c.shipped,
+      c.with_promise,      c.on_time,           c.accurate,       c.first_pass,
+      c.engaged,           c.designs_submitted, c.designs_converted,
+      c.production_orders, c.production_ms,     c.production_items,
+      m.orders,            m.value_micros,      m.value_count,    m.shipped_cost_micros,
+      m.shipped_revenue_micros};
+  int i = 3;
+  for (std::int64_t v : values) q.Int(i++, v);
+  if (int rc = q.Step(); rc != SQLITE_DONE) return db_.SqlError(rc, "updating the KPI rollup");
   return Ok{};
 }
 

@@ -23,6 +23,7 @@
 #include "adapters/sqlite/database.h"
 #include "adapters/sqlite/progress.h"
 #include "adapters/sqlite/settings.h"
+#include "core/kpi_sums.h"
 #include "core/order_summary.h"
 #include "core/rules.h"
 #include "core/stage_event.h"
@@ -72,6 +73,9 @@ class RollupWriter {
   Settings& settings_;
   std::string pending_key_;
   bool out_of_step_ = false;
+  // Adds counts and money to the (day, currency) row of kpi_days.
+  Status AddToDay(std::int64_t day, const std::string& currency, const KpiCounts& counts,
+                  const MoneyCounts& money);
   Status PutChunk(std::int64_t day, bool removed, std::int64_t chunk,
                   const std::vector<std::int64_t>& values);
 
