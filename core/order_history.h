@@ -82,10 +82,10 @@ class OrderHistory {
   // stops at the first storage error. The defaults answer kInternal ("not
   // supported"), so histories that do not serve flow need not implement them.
   //
-  // Calls `visit` with the timeline (timeline order, without raw payloads)
-  // of each order of a superset of those flow needs for `window`: orders
+  // Calls `visit` with the timeline (timeline order) of each order of a superset of those flow needs for `window`: orders
   // with an event before until whose last activity is at or after since,
-  // and orders whose current stage is not terminal (WIP).
+  // and orders whose current stage is not terminal (WIP). Each event
+  // may carry its timeline fields only (as VisitShippedTimelines').
   virtual Status VisitTimelinesForFlow(
       const Window& window, const std::function<void(const std::vector<StageEvent>&)>& visit);
   // Every event with stage_time in `window` (without raw payload), in the
@@ -102,7 +102,9 @@ class OrderHistory {
                              const std::function<void(const OrderSummary&)>& visit);
   // Calls `visit` with the stored events (any order, voids included) of
   // each order first shipped in `shipped`; stops at the first storage
-  // error. The default asks ListOrders and OrderEvents; stores may do it in
+  // error. Stores may fill only the timeline fields (event_key, order_id,
+  // stage, stage_time, received_at, station, voids): all flow and the late
+  // report read. The default asks ListOrders and OrderEvents; stores may do it in
   // one query.
   virtual Status VisitShippedTimelines(const Window& shipped,
                                        const std::function<void(std::vector<StageEvent>)>& visit) {

@@ -66,11 +66,6 @@ constexpr const char* kBatchMembersSql =
 constexpr const char* kBatchEventsSql =
     "SELECT stage, stage_ms, station, result, material_type, used_g, scrap_g, recovered_g, orders "
     "FROM batch_events WHERE batch_id = ?1 ORDER BY stage_ms, event_key";
-// ?1 = since, ?2 = until: the events of the orders first shipped in [since, until).
-constexpr const char* kShippedEventsSql =
-    "SELECT " FT_EVENT_COLUMNS " FROM events WHERE order_id IN "
-    "(SELECT order_id FROM orders WHERE shipped_ms >= ?1 AND shipped_ms < ?2) "
-    "ORDER BY order_id, stage_ms, seq";
 // Whether any void was ever stored (the partial index events_voids).
 constexpr const char* kAnyVoidSql = "SELECT EXISTS(SELECT 1 FROM events WHERE voids IS NOT NULL)";
 // kMaterialSql without the events a void of the same order names (directly,
@@ -100,7 +95,7 @@ Result<std::unique_ptr<OrderReader>> OrderReader::Create(Database& db, Rules rul
       {&r->recent_rejects_, kRecentRejectsSql},   {&r->reject_total_, kRejectTotalSql},
       {&r->event_count_, kEventCountSql},         {&r->batch_members_, kBatchMembersSql},
       {&r->batch_events_, kBatchEventsSql},       {&r->batches_of_order_, kBatchesOfOrderSql},
-      {&r->shipped_events_, kShippedEventsSql},   {&r->any_void_, kAnyVoidSql},
+      {&r->any_void_, kAnyVoidSql},
       {&r->material_unvoided_, kMaterialUnvoidedSql},
   };
   for (const auto& [slot, sql] : all) {
@@ -263,24 +258,6 @@ Result<BatchView> OrderReader::FindBatch(const std::string& batch_id) {
                               static_cast<unsigned>(rules_.StageIndex(b.stage));
                      });
     return view;
-  });
-}
-
-Status OrderReader::VisitShippedTimelines(
-    const Window& shipped, const std::function<void(std::vector<StageEvent>)>& visit) {
-  return NoThrow([&]() -> Status {
-    Statement q(shipped_events_.get());
-    q.Int(1, SinceMs(shipped.since)).Int(2, UntilMs(shipped.until));
-    std::vector<StageEvent> order;
-    int rc;
-    while ((rc = q.Step()) == SQLITE_ROW) {
-      StageEvent e = ReadEvent(q, /*with_raw=*/false);
-      if (!order.empty() && order.front().order_id != e.order_id) visit(std::exchange(order, {}));
-      order.push_back(std::move(e));
-    }
-    if (rc != SQLITE_DONE) return db_.SqlError(rc, "reading shipped orders' events");
-    if (!order.empty()) visit(std::move(order));
-    return Ok{};
   });
 }
 

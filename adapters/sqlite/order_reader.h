@@ -86,6 +86,12 @@ class OrderReader final : public OrderHistory {
   // Adds the order-level rollups of the days before `day` to `in`: rollup_reader.cc.
   Status AddRollupDays(std::int64_t day, RollupKpiInputs& in,
                        std::vector<std::int64_t>& removed);
+  // Streams the timelines `q` selects (flow_queries.cc's indexed timeline
+  // rows, one order after another), sorted; an order with a void is read
+  // again whole, so IsVoided can see the keys. Reused vector: `visit` may
+  // move from it.
+  Status VisitIndexedTimelines(Statement& q, const char* what,
+                               const std::function<void(std::vector<StageEvent>&)>& visit);
   // Prepares `sql` into `slot` unless it already holds a statement.
   Status Prepared(StmtPtr& slot, const char* sql);
 
@@ -94,9 +100,9 @@ class OrderReader final : public OrderHistory {
   bool use_rollups_ = true;
   StmtPtr order_events_, find_order_, orders_for_kpi_, all_orders_, material_,
       list_orders_, list_open_orders_, recent_rejects_, reject_total_, event_count_, batch_members_,
-      batch_events_, batches_of_order_, shipped_events_, any_void_, material_unvoided_;
-  StmtPtr flow_timelines_, export_events_, export_orders_, export_all_orders_,
-      voids_;                                          // flow_queries.cc
+      batch_events_, batches_of_order_, any_void_, material_unvoided_;
+  StmtPtr flow_timelines_, shipped_timelines_, orders_with_voids_, order_timeline_,
+      export_events_, export_orders_, export_all_orders_, voids_;  // flow_queries.cc
   StmtPtr customers_, feedback_, shifts_, pieces_, pieces_unvoided_;  // activity_queries.cc
   StmtPtr rollup_version_, kpi_days_, turnaround_days_, customer_days_, material_days_,
       feedback_days_, piece_days_, edge_orders_, edge_customers_;  // rollup_reader.cc

@@ -50,6 +50,18 @@ StageEvent ReadEvent(const Statement& q, bool with_raw) {
   return e;
 }
 
+StageEvent ReadTimelineEvent(const Statement& q) {
+  StageEvent e;
+  e.event_key = q.Text(0);
+  e.order_id = q.Text(1);
+  e.stage = q.Text(2);
+  e.stage_time = q.Time(3);
+  e.received_at = q.Time(4);
+  e.station = q.Text(5);
+  e.voids = q.Text(6);
+  return e;
+}
+
 std::string EncodeReasons(const std::vector<std::string>& reasons) {
   std::string out;
   for (const std::string& r : reasons) out += std::to_string(r.size()) + ":" + r;

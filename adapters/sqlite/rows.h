@@ -46,6 +46,11 @@
   "return_reasons, promised_ms, cancelled_ms, NULL, NULL, NULL, NULL, items, packed_ms, "  \
   "submitted_ms, engaged"
 
+// What flow and the late report read of an event (ReadTimelineEvent): its
+// place on the order's timeline, its station and what it voids.
+#define FT_TIMELINE_COLUMNS                                                                 \
+  "event_key, order_id, stage, stage_ms, received_ms, station, voids"
+
 #define FT_REJECT_COLUMNS "received_ms, topic, reason, raw, payload_size"
 
 // A WHERE term over events aliased `e`: not named by a void of the same
@@ -69,6 +74,8 @@ inline constexpr int kEventRawColumn = 28;  // in "SELECT FT_EVENT_COLUMNS, raw"
 // Binds ?1..?29 (FT_EVENT_COLUMNS, then raw).
 void BindEvent(Statement& q, const StageEvent& e);
 StageEvent ReadEvent(const Statement& q, bool with_raw);
+// FT_TIMELINE_COLUMNS; every other field keeps its default.
+StageEvent ReadTimelineEvent(const Statement& q);
 
 // Binds ?1..?27 (FT_ORDER_COLUMNS).
 void BindSummary(Statement& q, const OrderSummary& o);

@@ -250,6 +250,17 @@ CREATE INDEX orders_by_customer ON orders(customer_id, confirmed_ms)
   WHERE customer_id IS NOT NULL AND confirmed_ms IS NOT NULL;
 )sql";
 
+// Flow and the late report read timelines index-only (events_timeline
+// replaces events_by_order, a prefix of it), and find the orders still on
+// the floor without walking every order (orders_on_floor: the literals are
+// kStageShipped and kStageReturned, repeated in flow_queries.cc's query).
+constexpr const char* kSchema8Sql = R"sql(
+CREATE INDEX events_timeline ON events(order_id, stage_ms, stage, received_ms, station);
+DROP INDEX events_by_order;
+CREATE INDEX orders_on_floor ON orders(current_stage_ms)
+  WHERE production_stage NOT IN ('shipped', 'returned') AND cancelled_ms IS NULL;
+)sql";
+
 struct Step {
   int version;       // the version this step produces
   const char* what;  // for progress and errors
@@ -264,6 +275,7 @@ constexpr Step kSteps[] = {
     {5, "due dates and corrections", kSchema5Sql},
     {6, "extra kinds: items, feedback scores, shifts", kSchema6Sql},
     {7, "KPI rollups", kSchema7Sql},
+    {8, "timeline and on-floor indexes", kSchema8Sql},
 };
 static_assert(sizeof(kSteps) / sizeof(kSteps[0]) == kStoreSchemaVersion,
               "one migration step per schema version");

@@ -25,7 +25,7 @@ namespace floortrack::sqlite {
 // "FlTR": PRAGMA application_id of every store file.
 inline constexpr std::int32_t kStoreApplicationId = 0x466C5452;
 // PRAGMA user_version this build writes and reads.
-inline constexpr int kStoreSchemaVersion = 7;
+inline constexpr int kStoreSchemaVersion = 8;
 
 // Reads the header (never writes). Returns the file's schema version, 0 for
 // an empty file that may become a store; kCorrupt for a file that is not a

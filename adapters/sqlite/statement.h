@@ -59,6 +59,12 @@ class Statement {
     const auto* p = reinterpret_cast<const char*>(sqlite3_column_text(stmt_, c));
     return p ? std::string(p, static_cast<std::size_t>(sqlite3_column_bytes(stmt_, c))) : "";
   }
+  // Valid until the next Step() or column read of `c` as another type.
+  std::string_view TextView(int c) const {
+    const auto* p = reinterpret_cast<const char*>(sqlite3_column_text(stmt_, c));
+    return p ? std::string_view(p, static_cast<std::size_t>(sqlite3_column_bytes(stmt_, c)))
+             : std::string_view();
+  }
   std::string Blob(int c) const {
     const auto* p = static_cast<const char*>(sqlite3_column_blob(stmt_, c));
     return p ? std::string(p, static_cast<std::size_t>(sqlite3_column_bytes(stmt_, c))) : "";

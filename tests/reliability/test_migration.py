@@ -22,7 +22,7 @@ from harness import Broker, Checks, Daemon, Workdir, run_cli, sha256_file  # noq
 FIXTURE = os.path.join(os.path.dirname(__file__), "..", "fixtures", "schema1")
 PRICES = {"castable-resin": 0.30, "silver-925": 0.90, "gold-14k": 38.0}
 ORDERS = ["ord-7-1", "ord-7-31", "ord-7-50"]
-SCHEMA = 7  # adapters/sqlite/schema.h kStoreSchemaVersion
+SCHEMA = 8  # adapters/sqlite/schema.h kStoreSchemaVersion
 NOW_DEPENDENT = {"age_hours"}  # hours since an open order's last activity, up to now
 # Money sums: 0.1.0 added floating-point values in arrival order; since
 # schema 7 they are summed exactly in millionths (docs/kpi.md, "Exact

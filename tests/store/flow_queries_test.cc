@@ -1,11 +1,15 @@
 // Store tests of the streaming flow and export reads (VisitTimelinesForFlow,
-// VisitEvents, VisitOrders) on a real SQLite file.
+// VisitShippedTimelines, VisitEvents, VisitOrders) on a real SQLite file.
 #include <doctest/doctest.h>
 
+#include <algorithm>
+#include <random>
 #include <set>
 #include <string>
+#include <tuple>
 #include <vector>
 
+#include "core/due_dates.h"
 #include "core/flow.h"
 #include "store_fixture.h"
 
@@ -98,6 +102,108 @@ TEST_CASE("VisitEvents and VisitOrders: the export windows") {
   std::size_t all = 0;
   REQUIRE(reader->VisitOrders(Window{}, [&](const OrderSummary&) { ++all; }).ok());
   CHECK(all == 5);
+}
+
+// A random floor: orders through the stages with repeat scans, rework
+// loops, scans of one stage at one instant from two stations (ties only
+// arrival order breaks), voids, cancellations, returns with rework, orders
+// idle for weeks; appended in random order.
+std::vector<StageEvent> RandomFloor(std::mt19937& rng, int orders) {
+  const auto pick = [&](int n) { return static_cast<int>(rng() % static_cast<unsigned>(n)); };
+  const std::vector<std::string> stages = Rules{}.stages;
+  const char* stations[] = {"bench-1", "bench-2", ""};
+  std::vector<StageEvent> events;
+  for (int i = 0; i < orders; ++i) {
+    const std::string id = "F" + std::to_string(i);
+    std::int64_t t = H(-24 * 40 + pick(24 * 40));
+    int n = 0;
+    auto add = [&](const std::string& stage, std::int64_t at) {
+      StageEvent e = Event(id + "-" + std::to_string(n++), id, stage, at);
+      e.station = stations[pick(3)];
+      events.push_back(e);
+      return e;
+    };
+    add("confirmed", t);
+    const int reach = pick(static_cast<int>(stages.size()) + 2);
+    for (int s = 1; s < reach && s < static_cast<int>(stages.size()); ++s) {
+      t += pick(4) == 0 ? 0 : pick(30) * kHour / (1 + pick(3));
+      const StageEvent e = add(stages[static_cast<std::size_t>(s)], t);
+      if (pick(5) == 0) add(e.stage, t);                     // same instant, maybe another station
+      if (pick(6) == 0) add(e.stage, t + pick(3) * kHour);   // a repeat scan
+      if (pick(8) == 0 && s > 2) add(stages[static_cast<std::size_t>(s - 1)], t + kHour);  // rework
+      if (pick(10) == 0) {
+        StageEvent v = Event(id + "-v" + std::to_string(n++), id, "void", t + 2 * kHour);
+        v.voids = e.event_key;
+        events.push_back(v);
+      }
+    }
+    if (reach >= static_cast<int>(stages.size()) && pick(3) == 0) {
+      add("returned", t + pick(48) * kHour);
+      if (pick(2)) add("polished", t + 60 * kHour);  // reworked, then idle
+    }
+    if (pick(8) == 0) add("cancelled", t + (pick(40) - 10) * kHour);
+  }
+  std::shuffle(events.begin(), events.end(), rng);
+  return events;
+}
+
+using StatsRow = std::tuple<std::string, std::string, std::size_t, std::optional<double>,
+                            std::optional<double>, std::optional<double>, std::size_t,
+                            std::optional<double>, double>;
+std::vector<StatsRow> Rows(const std::vector<FlowStats>& stats) {
+  std::vector<StatsRow> out;
+  for (const FlowStats& s : stats)
+    out.emplace_back(s.stage, s.station, s.count, s.p50_hours, s.p90_hours, s.max_hours,
+                     s.wip_count, s.wip_oldest_hours, s.wip_order_hours);
+  return out;
+}
+
+TEST_CASE("on random floors, flow and the late report's remaining times from the indexed "
+          "timelines equal those over every order's whole timeline") {
+  for (unsigned seed : {1u, 2u, 3u, 4u}) {
+    CAPTURE(seed);
+    std::mt19937 rng(seed);
+    TempDir dir;
+    auto store = MustOpen(Options(dir.File("floor.db")));
+    for (const StageEvent& e : RandomFloor(rng, 120)) MustAppend(*store, e);
+    std::vector<std::vector<StageEvent>> whole;
+    auto all = store->ListOrders(OrderFilter{});
+    REQUIRE(all.ok());
+    for (const OrderSummary& o : all.value()) whole.push_back(store->OrderEvents(o.order_id).value());
+    // In order_id order, as the store streams them: sums of hours then add
+    // in the same order, so they are equal to the last bit.
+    std::sort(whole.begin(), whole.end(),
+              [](const auto& x, const auto& y) { return x.front().order_id < y.front().order_id; });
+
+    const std::int64_t now = H(0);
+    const Window windows[] = {{At(H(-24 * 30)), std::nullopt},
+                              {At(H(-24 * 7)), At(H(-24 * 2) + 1234)},
+                              {At(H(-24 * 45)), At(H(-24 * 20))},
+                              {At(H(-5)), std::nullopt}};
+    for (const Window& w : windows) {
+      for (bool by_station : {false, true}) {
+        FlowAccumulator brute(Rules{}, w, At(now), by_station);
+        for (const auto& t : whole) brute.Add(t);
+        FlowAccumulator indexed(Rules{}, w, At(now), by_station);
+        REQUIRE(store->VisitTimelinesForFlow(w, [&](const auto& t) { indexed.Add(t); }).ok());
+        const FlowReport a = brute.Finish(), b = indexed.Finish();
+        CHECK(Rows(a.stages) == Rows(b.stages));
+        CHECK(Rows(a.by_station) == Rows(b.by_station));
+        CHECK(a.bottleneck.wip == b.bottleneck.wip);
+      }
+    }
+    const Window shipped{At(now) - kRemainingWindow, At(now)};
+    RemainingAccumulator brute(Rules{}, At(now)), indexed(Rules{}, At(now));
+    for (const auto& t : whole) brute.Add(t);
+    REQUIRE(store->VisitShippedTimelines(shipped, [&](auto t) { indexed.Add(std::move(t)); }).ok());
+    const auto a = brute.Finish(), b = indexed.Finish();
+    REQUIRE(a.size() == b.size());
+    CHECK_FALSE(a.empty());
+    for (const auto& [stage, r] : a) {
+      CHECK(r.count == b.at(stage).count);
+      CHECK(r.p50_hours == b.at(stage).p50_hours);
+    }
+  }
 }
 
 }  // namespace
