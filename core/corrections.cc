@@ -1,5 +1,6 @@
 #include "core/corrections.h"
 
+#include <algorithm>
 #include <utility>
 
 namespace floortrack {
@@ -25,6 +26,9 @@ bool IsVoided(const StageEvent& event, const std::set<std::string>& voided) {
 
 std::vector<StageEvent> EffectiveEvents(std::vector<StageEvent> events) {
   const std::set<std::string> voided = VoidedKeys(events);
+  const bool any_void = std::any_of(events.begin(), events.end(),
+                                    [](const StageEvent& e) { return e.stage == kStageVoid; });
+  if (!any_void) return events;  // nothing to drop: no copy
   std::vector<StageEvent> out;
   out.reserve(events.size());
   for (StageEvent& e : events) {

@@ -70,13 +70,17 @@ void SortTimeline(std::vector<StageEvent>& events, const Rules& rules) {
   for (std::size_t i = 0; i < events.size(); ++i)
     keys.emplace_back(OrderIndex(events[i].stage, rules), i);
 
-  std::stable_sort(keys.begin(), keys.end(), [&events](const auto& a, const auto& b) {
+  const auto before = [&events](const auto& a, const auto& b) {
     const StageEvent& ea = events[a.second];
     const StageEvent& eb = events[b.second];
     if (ea.stage_time != eb.stage_time) return ea.stage_time < eb.stage_time;
     if (a.first != b.first) return a.first < b.first;
     return ea.received_at < eb.received_at;
-  });
+  };
+  // Timelines mostly arrive in order (the store reads them by stage time):
+  // then nothing moves.
+  if (std::is_sorted(keys.begin(), keys.end(), before)) return;
+  std::stable_sort(keys.begin(), keys.end(), before);
 
   std::vector<StageEvent> sorted;
   sorted.reserve(events.size());

@@ -3,6 +3,8 @@
 #include <doctest/doctest.h>
 
 #include <algorithm>
+#include <filesystem>
+#include <map>
 #include <random>
 #include <set>
 #include <string>
@@ -204,6 +206,74 @@ TEST_CASE("on random floors, flow and the late report's remaining times from the
       CHECK(r.p50_hours == b.at(stage).p50_hours);
     }
   }
+}
+
+const std::string kSchema7Fixture = std::string(FLOORTRACK_FIXTURES) + "/schema7/floortrack.db";
+
+TEST_CASE("a schema-7 database (the previous release) migrates to 8; flow reads its indexes") {
+  TempDir dir;
+  const std::string path = dir.File("ft.db");
+  std::filesystem::copy_file(kSchema7Fixture, path);
+  std::vector<StoreProgress> steps;
+  StoreOptions options = Options(path);
+  options.progress = [&](const StoreProgress& p) { steps.push_back(p); };
+  auto opened = SqliteStore::OpenForWriting(options, Rules{});
+  REQUIRE_MESSAGE(opened.ok(), (opened.ok() ? "" : opened.error().message));
+  SqliteStore& store = *opened.value();
+  REQUIRE_FALSE(steps.empty());
+  CHECK(steps.front().step.find("from schema 7 to 8") != std::string::npos);
+  {
+    RawDb raw(path);
+    CHECK(raw.Int("PRAGMA user_version") == 8);
+    CHECK(raw.Int("SELECT COUNT(*) FROM sqlite_master WHERE name = 'events_by_order'") == 0);
+    CHECK(raw.Int("SELECT COUNT(*) FROM orders INDEXED BY orders_on_floor WHERE "
+                  "production_stage NOT IN ('shipped', 'returned') AND cancelled_ms IS NULL") == 2);
+  }
+  const std::int64_t day = 24 * kHour;
+  const std::int64_t oct1 = 1'790'812'800'000;  // 2026-10-01T00:00:00Z
+  const TimePoint now = At(oct1 + 9 * day);     // 2026-10-10T00:00:00Z
+
+  // By hand (make_fixture.py): confirmed dwells T1 2 h, T2 6 h (its voided
+  // print counts nowhere), T3 12 h; T1 printed 10:00 (p1, the 11:00 scan is
+  // the same stay) to cast 14:00: 4 h; cast to shipped 18 h. WIP: T2 printed
+  // since 10-01 15:00 (201 h), T3 polished since 10-03 10:00 after its
+  // return (158 h); T4 is cancelled.
+  FlowAccumulator flow(Rules{}, Window{At(oct1), std::nullopt}, now, true);
+  REQUIRE(store.VisitTimelinesForFlow(Window{At(oct1), std::nullopt},
+                                      [&](const auto& t) { flow.Add(t); })
+              .ok());
+  const FlowReport r = flow.Finish();
+  std::map<std::string, FlowStats> by_stage;
+  for (const FlowStats& s : r.stages) by_stage[s.stage] = s;
+  CHECK(by_stage["confirmed"].count == 3);
+  CHECK(by_stage["confirmed"].p50_hours == 6);
+  CHECK(by_stage["confirmed"].max_hours == 12);
+  CHECK(by_stage["confirmed"].wip_count == 0);
+  CHECK(by_stage["printed"].count == 1);
+  CHECK(by_stage["printed"].max_hours == 4);
+  CHECK(by_stage["printed"].wip_order_hours == 201);
+  CHECK(by_stage["cast"].max_hours == 18);
+  CHECK(by_stage["polished"].wip_order_hours == 158);
+  CHECK(r.bottleneck.wip == std::optional<std::string>("printed"));
+  std::vector<std::pair<std::string, std::string>> stations;
+  for (const FlowStats& s : r.by_station) stations.emplace_back(s.stage, s.station);
+  using P = std::pair<std::string, std::string>;
+  CHECK(stations == std::vector<P>{P{"confirmed", ""}, P{"printed", "p1"}, P{"printed", "p2"},
+                                   P{"cast", "c1"}, P{"polished", "b1"}});
+
+  // A window after all activity: only the orders still on the floor.
+  std::vector<std::string> visited;
+  REQUIRE(store.VisitTimelinesForFlow(Window{At(oct1 + 5 * day), std::nullopt},
+                                      [&](const auto& t) { visited.push_back(t.front().order_id); })
+              .ok());
+  CHECK(visited == std::vector<std::string>{"T2", "T3"});
+
+  // Appends keep orders_on_floor: T2 ships, T3 is cancelled.
+  MustAppend(store, Event("t2-s", "T2", "shipped", oct1 + 8 * day));
+  MustAppend(store, Event("t3-x", "T3", "cancelled", oct1 + 8 * day));
+  RawDb raw(path);
+  CHECK(raw.Int("SELECT COUNT(*) FROM orders INDEXED BY orders_on_floor WHERE "
+                "production_stage NOT IN ('shipped', 'returned') AND cancelled_ms IS NULL") == 0);
 }
 
 }  // namespace
