@@ -82,10 +82,11 @@ class OrderHistory {
   // stops at the first storage error. The defaults answer kInternal ("not
   // supported"), so histories that do not serve flow need not implement them.
   //
-  // Calls `visit` with the timeline (timeline order) of each order of a superset of those flow needs for `window`: orders
-  // with an event before until whose last activity is at or after since,
-  // and orders whose current stage is not terminal (WIP). Each event
-  // may carry its timeline fields only (as VisitShippedTimelines').
+  // Calls `visit` with the timeline (timeline order) of each order of a
+  // superset of those flow needs for `window`: orders with an event before
+  // until whose last activity is at or after since, and orders still on the
+  // floor (WIP). Events at or after until may be left out; each event may
+  // carry its timeline fields only (as VisitShippedTimelines').
   virtual Status VisitTimelinesForFlow(
       const Window& window, const std::function<void(const std::vector<StageEvent>&)>& visit);
   // Every event with stage_time in `window` (without raw payload), in the
