@@ -27,15 +27,17 @@ namespace {
 #define FT_INDEXED_TIMELINE_ORDER " ORDER BY order_id, stage_ms, stage, received_ms, station, seq"
 
 // ?1 = since, ?2 = until. The orders whose last activity is at or after since
-// (orders_by_activity) or that may still be on the floor (orders_on_floor:
-// last production stage not terminal, not cancelled; the literals must
-// match that partial index's), with their events before until: flow ignores
-// later ones (core/flow.h).
+// (orders_by_activity) or that may still be on the floor: open
+// (orders_by_shipped) or returned and back in production (orders_reworked;
+// the literals must match that partial index's); their events before until:
+// flow ignores later ones (core/flow.h).
 constexpr const char* kFlowTimelinesSql =
     FT_INDEXED_TIMELINE_SELECT
     "WHERE order_id IN (SELECT order_id FROM orders WHERE current_stage_ms >= ?1 "
-    "UNION SELECT order_id FROM orders WHERE production_stage NOT IN ('shipped', 'returned') "
-    "AND cancelled_ms IS NULL) AND stage_ms < ?2" FT_INDEXED_TIMELINE_ORDER;
+    "UNION SELECT order_id FROM orders WHERE shipped_ms IS NULL AND cancelled_ms IS NULL "
+    "UNION SELECT order_id FROM orders WHERE return_reasons <> '' AND cancelled_ms IS NULL "
+    "AND production_stage NOT IN ('shipped', 'returned')) AND stage_ms < ?2"
+    FT_INDEXED_TIMELINE_ORDER;
 // ?1 = since, ?2 = until: every event of the orders first shipped in [since, until).
 constexpr const char* kShippedTimelinesSql =
     FT_INDEXED_TIMELINE_SELECT

@@ -251,14 +251,16 @@ CREATE INDEX orders_by_customer ON orders(customer_id, confirmed_ms)
 )sql";
 
 // Flow and the late report read timelines index-only (events_timeline
-// replaces events_by_order, a prefix of it), and find the orders still on
-// the floor without walking every order (orders_on_floor: the literals are
-// kStageShipped and kStageReturned, repeated in flow_queries.cc's query).
+// replaces events_by_order, a prefix of it), and find the returned orders
+// back in production without walking every order (the open ones come from
+// orders_by_shipped). orders_reworked holds returned orders only, so the
+// usual event does not write it; its literals are repeated in
+// flow_queries.cc's query.
 constexpr const char* kSchema8Sql = R"sql(
 CREATE INDEX events_timeline ON events(order_id, stage_ms, stage, received_ms, station);
 DROP INDEX events_by_order;
-CREATE INDEX orders_on_floor ON orders(current_stage_ms)
-  WHERE production_stage NOT IN ('shipped', 'returned') AND cancelled_ms IS NULL;
+CREATE INDEX orders_reworked ON orders(production_stage)
+  WHERE return_reasons <> '' AND cancelled_ms IS NULL;
 )sql";
 
 struct Step {
@@ -275,7 +277,7 @@ constexpr Step kSteps[] = {
     {5, "due dates and corrections", kSchema5Sql},
     {6, "extra kinds: items, feedback scores, shifts", kSchema6Sql},
     {7, "KPI rollups", kSchema7Sql},
-    {8, "timeline and on-floor indexes", kSchema8Sql},
+    {8, "timeline and reworked-order indexes", kSchema8Sql},
 };
 static_assert(sizeof(kSteps) / sizeof(kSteps[0]) == kStoreSchemaVersion,
               "one migration step per schema version");

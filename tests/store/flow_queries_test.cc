@@ -226,8 +226,8 @@ TEST_CASE("a schema-7 database (the previous release) migrates to 8; flow reads 
     RawDb raw(path);
     CHECK(raw.Int("PRAGMA user_version") == 8);
     CHECK(raw.Int("SELECT COUNT(*) FROM sqlite_master WHERE name = 'events_by_order'") == 0);
-    CHECK(raw.Int("SELECT COUNT(*) FROM orders INDEXED BY orders_on_floor WHERE "
-                  "production_stage NOT IN ('shipped', 'returned') AND cancelled_ms IS NULL") == 2);
+    CHECK(raw.Int("SELECT COUNT(*) FROM orders INDEXED BY orders_reworked WHERE "
+                  "return_reasons <> '' AND cancelled_ms IS NULL") == 1);  // T3
   }
   const std::int64_t day = 24 * kHour;
   const std::int64_t oct1 = 1'790'812'800'000;  // 2026-10-01T00:00:00Z
@@ -268,12 +268,12 @@ TEST_CASE("a schema-7 database (the previous release) migrates to 8; flow reads 
               .ok());
   CHECK(visited == std::vector<std::string>{"T2", "T3"});
 
-  // Appends keep orders_on_floor: T2 ships, T3 is cancelled.
+  // Appends keep orders_reworked: T2 ships, T3 is cancelled.
   MustAppend(store, Event("t2-s", "T2", "shipped", oct1 + 8 * day));
   MustAppend(store, Event("t3-x", "T3", "cancelled", oct1 + 8 * day));
   RawDb raw(path);
-  CHECK(raw.Int("SELECT COUNT(*) FROM orders INDEXED BY orders_on_floor WHERE "
-                "production_stage NOT IN ('shipped', 'returned') AND cancelled_ms IS NULL") == 0);
+  CHECK(raw.Int("SELECT COUNT(*) FROM orders INDEXED BY orders_reworked WHERE "
+                "return_reasons <> '' AND cancelled_ms IS NULL") == 0);
 }
 
 }  // namespace
