@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <utility>
+#include <vector>
 
 #include "core/corrections.h"
 #include "core/kpi.h"
@@ -40,16 +41,25 @@ void RemainingAccumulator::Add(std::vector<StageEvent> timeline) {
   }
   if (!shipped || *shipped >= now_ || *shipped < now_ - kRemainingWindow) return;
   // The last entry into each production stage before the first shipment.
-  std::map<std::string, TimePoint> last_entry;
-  std::string previous;
+  // An order passes a handful of stages: a linear search beats a map, and
+  // each stage's list gets this order's value whatever the visiting order.
+  std::vector<std::pair<const std::string*, TimePoint>> last_entry;
+  const std::string* previous = nullptr;
   for (const StageEvent& e : timeline) {
     if (e.stage_time > *shipped || (e.stage_time == *shipped && e.stage == kStageShipped)) break;
     if (IsControlStage(e.stage) || rules_.IsExtraKind(e.stage)) continue;
-    if (e.stage != previous) last_entry[e.stage] = e.stage_time;
-    previous = e.stage;
+    if (!previous || e.stage != *previous) {
+      auto seen = std::find_if(last_entry.begin(), last_entry.end(),
+                               [&e](const auto& entry) { return *entry.first == e.stage; });
+      if (seen == last_entry.end())
+        last_entry.emplace_back(&e.stage, e.stage_time);
+      else
+        seen->second = e.stage_time;
+    }
+    previous = &e.stage;
   }
   for (const auto& [stage, entered] : last_entry)
-    hours_[stage].push_back(Hours(*shipped - entered));
+    hours_[*stage].push_back(Hours(*shipped - entered));
 }
 
 std::map<std::string, StageRemaining> RemainingAccumulator::Finish() {
