@@ -19,13 +19,24 @@ void BindEvent(Statement& q, const StageEvent& e) {
   q.RealOrNull(28, e.score).Blob(29, e.raw_payload);
 }
 
-StageEvent ReadEvent(const Statement& q, bool with_raw) {
+namespace {
+
+// Columns 0-4 of FT_EVENT_COLUMNS and FT_TIMELINE_COLUMNS alike: the
+// event's key, order and place on the timeline.
+StageEvent ReadPlace(const Statement& q) {
   StageEvent e;
   e.event_key = q.Text(0);
   e.order_id = q.Text(1);
   e.stage = q.Text(2);
   e.stage_time = q.Time(3);
   e.received_at = q.Time(4);
+  return e;
+}
+
+}  // namespace
+
+StageEvent ReadEvent(const Statement& q, bool with_raw) {
+  StageEvent e = ReadPlace(q);
   e.device_ts = q.OptTime(5);
   e.time_source = TimeSourceFromCode(q.Int(6));
   e.topic = q.Text(7);
@@ -51,12 +62,7 @@ StageEvent ReadEvent(const Statement& q, bool with_raw) {
 }
 
 StageEvent ReadTimelineEvent(const Statement& q) {
-  StageEvent e;
-  e.event_key = q.Text(0);
-  e.order_id = q.Text(1);
-  e.stage = q.Text(2);
-  e.stage_time = q.Time(3);
-  e.received_at = q.Time(4);
+  StageEvent e = ReadPlace(q);
   e.station = q.Text(5);
   e.voids = q.Text(6);
   return e;
