@@ -10,6 +10,7 @@
 #include <utility>
 
 #include "adapters/sqlite/order_reader.h"
+#include "adapters/sqlite/read_snapshot.h"
 #include "adapters/sqlite/rows.h"
 #include "adapters/sqlite/statement.h"
 
@@ -91,6 +92,9 @@ Status OrderReader::VisitIndexedTimelines(
     Statement& q, const char* what, const std::function<void(std::vector<StageEvent>&)>& visit) {
   if (auto s = Prepared(orders_with_voids_, kOrdersWithVoidsSql); !s) return s;
   if (auto s = Prepared(order_timeline_, kOrderTimelineSql); !s) return s;
+  // The void set and the timelines from one snapshot: a void committed in
+  // between would otherwise leave its order read without the keys it names.
+  const ReadSnapshot snapshot(db_.handle());
   std::unordered_set<std::string> with_voids;
   {
     Statement v(orders_with_voids_.get());
@@ -111,9 +115,9 @@ Status OrderReader::VisitIndexedTimelines(
       int rc;
       while ((rc = t.Step()) == SQLITE_ROW) timeline.push_back(ReadTimelineEvent(t));
       if (rc != SQLITE_DONE) return db_.SqlError(rc, what);
-    }
-    else
+    } else {
       InArrivalOrder(timeline, seqs);
+    }
     SortTimeline(timeline, rules_);
     visit(timeline);
     timeline.clear();

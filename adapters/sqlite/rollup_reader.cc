@@ -9,6 +9,7 @@
 #include <tuple>
 
 #include "adapters/sqlite/order_reader.h"
+#include "adapters/sqlite/read_snapshot.h"
 #include "adapters/sqlite/rollup_sql.h"
 #include "adapters/sqlite/rows.h"
 #include "adapters/sqlite/statement.h"
@@ -58,27 +59,6 @@ constexpr const char* kEdgeOrdersSql =
 constexpr const char* kEdgeCustomersSql =
     "SELECT (SELECT COUNT(*) FROM customers WHERE first_ms >= ?1 AND first_ms < ?2), "
     "(SELECT COUNT(*) FROM customers WHERE second_ms >= ?1 AND second_ms < ?2)";
-
-// A read transaction around several statements, so they see one snapshot
-// of the WAL (a commit between them would count an order's moved entries
-// twice or not at all). Nothing when a transaction is already open.
-class ReadSnapshot {
- public:
-  explicit ReadSnapshot(sqlite3* db) : db_(db) {
-    if (sqlite3_get_autocommit(db_))
-      began_ = sqlite3_exec(db_, "BEGIN", nullptr, nullptr, nullptr) == SQLITE_OK;
-  }
-  ~ReadSnapshot() {
-    if (began_ && sqlite3_exec(db_, "COMMIT", nullptr, nullptr, nullptr) != SQLITE_OK)
-      sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
-  }
-  ReadSnapshot(const ReadSnapshot&) = delete;
-  ReadSnapshot& operator=(const ReadSnapshot&) = delete;
-
- private:
-  sqlite3* db_;
-  bool began_ = false;
-};
 
 }  // namespace
 
