@@ -302,11 +302,15 @@ void ReadAlerts(Reader& r, const toml::table& root, AlertRules& a) {
 }
 
 void ReadStorage(Reader& r, const toml::table& t, StorageConfig& s) {
-  r.KnownKeys(t, "storage", {"path", "synchronous", "busy_timeout_ms", "max_rejects"});
+  r.KnownKeys(t, "storage",
+              {"path", "synchronous", "busy_timeout_ms", "max_rejects", "journal",
+               "journal_max_mib"});
   r.String(t, "storage", "path", s.path);
   r.String(t, "storage", "synchronous", s.synchronous);
   r.Int(t, "storage", "busy_timeout_ms", s.busy_timeout_ms, 0, 600000);
   r.Int(t, "storage", "max_rejects", s.max_rejects, 1, 100000000);
+  r.Bool(t, "storage", "journal", s.journal);
+  r.Int(t, "storage", "journal_max_mib", s.journal_max_mib, 1, 1024);
   if (s.path.empty()) r.Fail("storage.path", "must not be empty");
   if (s.synchronous != "full" && s.synchronous != "normal")
     r.Fail("storage.synchronous", "must be \"full\" or \"normal\"");
@@ -659,6 +663,8 @@ std::vector<std::string> RestartOnlyChanges(const Config& a, const Config& b) {
   check(a.storage.synchronous != b.storage.synchronous, "storage.synchronous");
   check(a.storage.busy_timeout_ms != b.storage.busy_timeout_ms, "storage.busy_timeout_ms");
   check(a.storage.max_rejects != b.storage.max_rejects, "storage.max_rejects");
+  check(a.storage.journal != b.storage.journal, "storage.journal");
+  check(a.storage.journal_max_mib != b.storage.journal_max_mib, "storage.journal_max_mib");
   check(a.http.listen != b.http.listen, "http.listen");
   check(a.mqtt.uri != b.mqtt.uri, "mqtt.uri");
   check(a.mqtt.client_id != b.mqtt.client_id, "mqtt.client_id");

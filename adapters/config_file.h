@@ -49,6 +49,10 @@ struct StorageConfig {
   std::string synchronous = "full";  // "full" or "normal"; see docs/reliability.md
   int busy_timeout_ms = 5000;
   int max_rejects = 10000;  // rejects kept; older ones rotate out (the total is still counted)
+  // The ingest journal (docs/reliability.md): messages are acknowledged
+  // once written to <path>-ingest/ and applied to the database in batches.
+  bool journal = true;
+  int journal_max_mib = 4;  // received, not yet applied, at most
 };
 
 struct LogConfig {

@@ -141,6 +141,25 @@ Result<std::uint64_t> SqliteStore::BeginEpoch() {
   return writer_->BeginEpoch();
 }
 
+Status SqliteStore::BeginBatch() {
+  if (!writer_) return MakeError(ErrorKind::kReadOnly, db_->path() + ": opened read-only");
+  return writer_->BeginBatch();
+}
+
+Status SqliteStore::CommitBatch(std::uint64_t applied_through) {
+  if (!writer_) return MakeError(ErrorKind::kReadOnly, db_->path() + ": opened read-only");
+  return writer_->CommitBatch(applied_through);
+}
+
+void SqliteStore::AbortBatch() {
+  if (writer_) writer_->AbortBatch();
+}
+
+Result<std::uint64_t> SqliteStore::AppliedThrough() {
+  if (!writer_) return MakeError(ErrorKind::kReadOnly, db_->path() + ": opened read-only");
+  return writer_->AppliedThrough();
+}
+
 Status SqliteStore::AppendReject(const Reject& reject) {
   if (!writer_) return MakeError(ErrorKind::kReadOnly, db_->path() + ": opened read-only");
   return writer_->AppendReject(reject);

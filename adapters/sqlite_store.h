@@ -76,6 +76,10 @@ class SqliteStore final : public EventStore, public OrderHistory {
   Status AppendReject(const Reject& reject) override;
   void SetRules(const Rules& rules) override;
   Result<std::uint64_t> BeginEpoch() override;
+  Status BeginBatch() override;
+  Status CommitBatch(std::uint64_t applied_through) override;
+  void AbortBatch() override;
+  Result<std::uint64_t> AppliedThrough() override;
   Result<std::vector<AppendStatus>> AppendReading(
       const std::vector<std::pair<StageEvent, EventIdentity>>& events, const std::string& device,
       const std::optional<std::string>& state) override;

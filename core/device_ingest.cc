@@ -71,10 +71,10 @@ Result<IngestOutcome> Ingest::OnDeviceMessage(const Source& source, std::string_
     const StageEvent& e = events[i].first;
     switch (stored.value()[i]) {
       case AppendStatus::kDuplicate:
-        counters_.duplicates.fetch_add(1, std::memory_order_relaxed);
+        ++tally_.duplicates;
         continue;
       case AppendStatus::kStoredReusedId:
-        counters_.reused_event_ids.fetch_add(1, std::memory_order_relaxed);
+        ++tally_.reused_event_ids;
         outcome.reused_event_id_key = e.event_key;
         break;
       case AppendStatus::kInserted:

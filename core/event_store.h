@@ -54,6 +54,17 @@ class EventStore {
   // Starts a new connection epoch (a new connection to the message source)
   // and returns its number, larger than every earlier one. Durable.
   virtual Result<std::uint64_t> BeginEpoch() = 0;
+
+  // Batches, for applying the ingest journal (adapters/ingest_journal.h):
+  // from BeginBatch() to CommitBatch() every write above joins one
+  // transaction, committed together with `applied_through`, the journal
+  // position the batch reaches; AppliedThrough() reads it back (0: none).
+  // A write that fails inside a batch rolls the whole batch back; the
+  // caller then calls AbortBatch() and may retry the batch from its start.
+  virtual Status BeginBatch() = 0;
+  virtual Status CommitBatch(std::uint64_t applied_through) = 0;
+  virtual void AbortBatch() = 0;
+  virtual Result<std::uint64_t> AppliedThrough() = 0;
 };
 
 }  // namespace floortrack

@@ -47,6 +47,53 @@ Result<IngestOutcome> Ingest::OnMessage(std::string_view topic, std::string_view
 
 Result<IngestOutcome> Ingest::OnMessage(std::string_view topic, std::string_view payload,
                                         const DeliveryMark& mark) {
+  return OnMessage(topic, payload, mark, clock_.Now());
+}
+
+Result<IngestOutcome> Ingest::OnMessage(std::string_view topic, std::string_view payload,
+                                        const DeliveryMark& mark, TimePoint received_at) {
+  auto outcome = Apply(topic, payload, mark, received_at);
+  if (!batching_) Publish();
+  return outcome;
+}
+
+void Ingest::BeginBatch() {
+  batching_ = true;
+  batch_epoch_ = epoch_;
+  batch_epoch_connection_ = epoch_connection_;
+}
+
+void Ingest::EndBatch(bool committed) {
+  batching_ = false;
+  if (committed) {
+    Publish();
+    return;
+  }
+  // Rolled back: the batch's counts never happened, nor an epoch it began.
+  tally_ = Tally{};
+  epoch_ = batch_epoch_;
+  epoch_connection_ = batch_epoch_connection_;
+}
+
+void Ingest::Publish() {
+  const auto add = [](std::atomic<std::uint64_t>& to, std::uint64_t& from) {
+    if (from) to.fetch_add(from, std::memory_order_relaxed);
+    from = 0;
+  };
+  add(counters_.stored, tally_.stored);
+  add(counters_.duplicates, tally_.duplicates);
+  add(counters_.rejected, tally_.rejected);
+  add(counters_.reused_event_ids, tally_.reused_event_ids);
+  add(counters_.flagged_ts, tally_.flagged_ts);
+  add(counters_.shipped, tally_.shipped);
+  for (std::size_t i = 0; i < kRejectClasses; ++i)
+    add(counters_.rejected_by_class[i], tally_.rejected_by_class[i]);
+  for (std::size_t i = 0; i < kTsFlags; ++i)
+    add(counters_.flagged_by_reason[i], tally_.flagged_by_reason[i]);
+}
+
+Result<IngestOutcome> Ingest::Apply(std::string_view topic, std::string_view payload,
+                                    const DeliveryMark& mark, TimePoint received_at) {
   // Each connection of the source is a new epoch, begun before its first
   // message is stored (a failure is a storage error: the caller retries).
   if (!epoch_ || mark.connection != epoch_connection_) {
@@ -55,7 +102,6 @@ Result<IngestOutcome> Ingest::OnMessage(std::string_view topic, std::string_view
     epoch_ = epoch.value();
     epoch_connection_ = mark.connection;
   }
-  const TimePoint received_at = clock_.Now();
   if (auto bad = CheckPayload(payload))
     return StoreReject(topic, payload, received_at, *bad,
                        payload.size() > rules_.limits.max_payload_bytes ? RejectClass::kSize
@@ -75,12 +121,12 @@ Result<IngestOutcome> Ingest::OnMessage(std::string_view topic, std::string_view
   auto appended = store_.Append(e, identity);
   if (!appended) return appended.error();
   if (appended.value() == AppendStatus::kDuplicate) {
-    counters_.duplicates.fetch_add(1, std::memory_order_relaxed);
+    ++tally_.duplicates;
     return IngestOutcome{IngestStatus::kDuplicate, e.order_id, {}};
   }
   CountStored(e);
   if (appended.value() == AppendStatus::kStoredReusedId) {
-    counters_.reused_event_ids.fetch_add(1, std::memory_order_relaxed);
+    ++tally_.reused_event_ids;
     return IngestOutcome{IngestStatus::kStored, e.order_id, e.event_key};
   }
   return IngestOutcome{IngestStatus::kStored, e.order_id, {}};
@@ -126,14 +172,14 @@ const char* RejectClassName(RejectClass c) {
 }
 
 void Ingest::CountStored(const StageEvent& e) {
-  counters_.stored.fetch_add(1, std::memory_order_relaxed);
-  if (e.stage == kStageShipped) counters_.shipped.fetch_add(1, std::memory_order_relaxed);
+  ++tally_.stored;
+  if (e.stage == kStageShipped) ++tally_.shipped;
   if (!IsFlagged(e.time_source)) return;
-  counters_.flagged_ts.fetch_add(1, std::memory_order_relaxed);
+  ++tally_.flagged_ts;
   const std::string_view flag = TsFlag(e.time_source);
   for (std::size_t i = 0; i < kTsFlags; ++i)
     if (flag == kTsFlagNames[i])
-      counters_.flagged_by_reason[i].fetch_add(1, std::memory_order_relaxed);
+      ++tally_.flagged_by_reason[i];
 }
 
 Result<IngestOutcome> Ingest::StoreReject(std::string_view topic, std::string_view payload,
@@ -146,9 +192,8 @@ Result<IngestOutcome> Ingest::StoreReject(std::string_view topic, std::string_vi
   reject.raw_payload = std::string(payload.substr(0, rules_.limits.max_reject_payload_bytes));
   reject.payload_size = payload.size();
   if (auto stored = store_.AppendReject(reject); !stored) return stored.error();
-  counters_.rejected.fetch_add(1, std::memory_order_relaxed);
-  counters_.rejected_by_class[static_cast<std::size_t>(reject_class)].fetch_add(
-      1, std::memory_order_relaxed);
+  ++tally_.rejected;
+  ++tally_.rejected_by_class[static_cast<std::size_t>(reject_class)];
   return IngestOutcome{IngestStatus::kRejected, std::move(reject.reason), {}};
 }
 

@@ -88,6 +88,18 @@ class Ingest {
   // For callers without connections (tools, tests): one connection, each
   // call the next message in it.
   Result<IngestOutcome> OnMessage(std::string_view topic, std::string_view payload);
+  // A message received earlier (the ingest journal's records): stamped with
+  // the time it was received, not now.
+  Result<IngestOutcome> OnMessage(std::string_view topic, std::string_view payload,
+                                  const DeliveryMark& mark, TimePoint received_at);
+
+  // Between BeginBatch() and EndBatch() the store's writes join one batch
+  // (EventStore::BeginBatch, called by the caller): counters() change only
+  // when it is committed, and a batch rolled back (EndBatch(false)) leaves
+  // no trace here either (its counts, an epoch it began), so it can be
+  // applied again from its first message.
+  void BeginBatch();
+  void EndBatch(bool committed);
 
   // Takes effect for the next message. Same thread as OnMessage.
   void SetRules(Rules rules);
@@ -98,6 +110,16 @@ class Ingest {
   const IngestCounters& counters() const { return counters_; }
 
  private:
+  // Counts of the messages since the last Publish(), this thread only.
+  struct Tally {
+    std::uint64_t stored = 0, duplicates = 0, rejected = 0, reused_event_ids = 0, flagged_ts = 0,
+                  shipped = 0;
+    std::array<std::uint64_t, kRejectClasses> rejected_by_class{};
+    std::array<std::uint64_t, kTsFlags> flagged_by_reason{};
+  };
+  Result<IngestOutcome> Apply(std::string_view topic, std::string_view payload,
+                              const DeliveryMark& mark, TimePoint received_at);
+  void Publish();              // tally_ into counters_
   void UseRules(Rules rules);  // rules_ and what is compiled from them
   EventIdentity Identify(StageEvent& event, const DeliveryMark& mark);
   // Pre-checks (size, UTF-8) shared by both paths; a reason when they fail.
@@ -122,7 +144,10 @@ class Ingest {
   const Clock& clock_;
   KeyDeriver derive_key_;
   Rules rules_;
-  IngestCounters counters_;
+  IngestCounters counters_;  // published: read by other threads
+  Tally tally_;
+  bool batching_ = false;
+  std::uint64_t batch_epoch_ = 0, batch_epoch_connection_ = 0;  // as BeginBatch() found them
   FormatLookup formats_ = nullptr;
   std::vector<JobNameParser> job_parsers_;  // one per rules_.sources entry
   std::uint64_t epoch_ = 0;  // the store's epoch for the current connection; 0 = none yet

@@ -33,6 +33,7 @@ Daemon::Daemon(asio::io_context& io, Config config, std::string config_path, Eve
       config_(std::move(config)),
       config_path_(std::move(config_path)),
       source_(source),
+      store_(store),
       ingest_(decoder_, store, clock_, &DeriveEventKey, config_.rules) {
   ingest_.SetDeviceFormats(&FindDeviceFormat);
 }
@@ -46,13 +47,93 @@ void Daemon::Start() {
   source_.OnStateChange([this] { OnSourceState(); });
   if (publisher_) publisher_->Start();  // sets the source's connect handler
   if (monitor_) monitor_->Start();
+  if (journal_) StartApplier();
   source_.Start([this](const Delivery& delivery) { return HandleMessage(delivery); });
+}
+
+void Daemon::StartApplier() {
+  connection_base_ = journal_->ReplayedConnectionMax();
+  if (const auto left = journal_->PendingRecords())
+    spdlog::info("ingest journal: {} received messages not yet in the database; applying them",
+                 left);
+  IngestApplier::Hooks hooks;
+  hooks.before_batch = [this] { ApplyPendingRules(); };
+  hooks.applied = [this](std::string_view topic, const IngestOutcome& outcome) {
+    Applied(topic, outcome);
+  };
+  hooks.committed = [this] { AfterBatch(); };
+  hooks.wait_out = [this](const Error& error, std::chrono::milliseconds& delay) {
+    return WaitOutStorageError(error, delay, kDatabasePath);
+  };
+  hooks.recovered = [this] { StorageWorked(kDatabasePath); };
+  hooks.gave_up = [this] {
+    // The records stay in the journal for the next start. A message waiting
+    // for room in it gives up too (not acknowledged); if this is no stop,
+    // the process ends so that systemd restarts it.
+    journal_->Interrupt();
+    if (stopping_) return;
+    spdlog::critical("cannot apply the ingest journal to the database; exiting");
+    spdlog::default_logger()->flush();
+    std::_Exit(EXIT_FAILURE);
+  };
+  applier_ = std::make_unique<IngestApplier>(*journal_, store_, ingest_, std::move(hooks));
+  applier_->Start();
+}
+
+// The journal's way: the message is acknowledged once it is in the journal.
+bool Daemon::JournalMessage(const Delivery& delivery) {
+  const std::uint64_t connection = connection_base_ + delivery.connection;
+  if (connection != mark_.connection) mark_ = DeliveryMark{connection, 0};
+  ++mark_.sequence;
+  const std::int64_t received_ms = ToEpochMs(clock_.Now());
+  const std::size_t size = delivery.topic.size() + delivery.payload.size();
+  auto delay = kRetryMin;
+  for (;;) {
+    if (!journal_->WaitForRoom(size)) return false;  // the applier gave up
+    const auto started = std::chrono::steady_clock::now();
+    auto appended = journal_->Append(mark_.connection, mark_.sequence, received_ms,
+                                     delivery.topic, delivery.payload);
+    if (appended) {
+      ObserveCommit(std::chrono::steady_clock::now() - started);
+      StorageWorked(kJournalPath);
+      return true;
+    }
+    if (!WaitOutStorageError(appended.error(), delay, kJournalPath)) return false;
+  }
+}
+
+void Daemon::Applied(std::string_view topic, const IngestOutcome& outcome) {
+  if (outcome.status == IngestStatus::kStored)
+    last_event_ms_.store(std::chrono::duration_cast<std::chrono::milliseconds>(
+                             std::chrono::system_clock::now().time_since_epoch())
+                             .count(),
+                         std::memory_order_relaxed);
+  LogOutcome(topic, outcome);
+  if (monitor_ && outcome.status == IngestStatus::kStored) monitor_->EventStored(topic);
+}
+
+void Daemon::AfterBatch() {
+  const IngestCounters& c = ingest_.counters();
+  if (monitor_) {
+    const auto rejected = c.rejected.load(std::memory_order_relaxed);
+    monitor_->CountMessages(c.stored.load(std::memory_order_relaxed) +
+                                c.duplicates.load(std::memory_order_relaxed) + rejected,
+                            rejected);
+  }
+  if (publisher_) {
+    const auto shipped = c.shipped.load(std::memory_order_relaxed);
+    if (shipped != shipments_seen_) {
+      shipments_seen_ = shipped;
+      publisher_->ShipmentStored();  // never waits for a computation
+    }
+  }
 }
 
 // Also while stopping: until the source's Stop() returns it may deliver, and
 // each message is stored before it is acknowledged. Only a storage condition
 // during a stop makes it give up (false), so the stop does not wait for it.
 bool Daemon::HandleMessage(const Delivery& delivery) {
+  if (journal_) return JournalMessage(delivery);
   const std::string_view topic = delivery.topic;
   ApplyPendingRules();
   // The message's place in its connection (core/event_identity.h); a retry
@@ -71,11 +152,7 @@ bool Daemon::HandleMessage(const Delivery& delivery) {
                                  std::chrono::system_clock::now().time_since_epoch())
                                  .count(),
                              std::memory_order_relaxed);
-      if (storage_condition_) {
-        spdlog::info("storage recovered; ingest resumed");
-        storage_condition_.reset();
-        storage_ok_ = true;
-      }
+      StorageWorked(kDatabasePath);
       LogOutcome(topic, outcome.value());
       if (monitor_) {
         const IngestCounters& c = ingest_.counters();
@@ -94,29 +171,49 @@ bool Daemon::HandleMessage(const Delivery& delivery) {
       }
       return true;
     }
-    if (!WaitOutStorageError(outcome.error(), delay)) return false;
+    if (!WaitOutStorageError(outcome.error(), delay, kDatabasePath)) return false;
   }
 }
 
 // Logs the condition once, then sleeps with backoff. False: give up (the
 // caller must not acknowledge the message).
-bool Daemon::WaitOutStorageError(const Error& error, std::chrono::milliseconds& delay) {
+bool Daemon::WaitOutStorageError(const Error& error, std::chrono::milliseconds& delay,
+                                 StoragePath path) {
   if (!MayClear(error.kind)) {
     spdlog::critical("storage failed ({}): {}", ToString(error.kind), error.message);
     return false;
   }
-  if (storage_condition_ != error.kind) {
-    spdlog::error(
-        "storage unavailable ({}): {}; holding ingest and retrying, nothing is acknowledged "
-        "until it is stored",
-        ToString(error.kind), error.message);
-    storage_condition_ = error.kind;
+  {
+    // One line per condition, whichever path meets it first.
+    std::lock_guard condition_lock(condition_mutex_);
+    if (storage_conditions_[0] != error.kind && storage_conditions_[1] != error.kind) {
+      if (path == kDatabasePath && journal_)
+        spdlog::error(
+            "storage unavailable ({}): {}; retrying; received messages wait in the ingest "
+            "journal (acknowledged while it has room)",
+            ToString(error.kind), error.message);
+      else
+        spdlog::error(
+            "storage unavailable ({}): {}; holding ingest and retrying, nothing is acknowledged "
+            "until it is stored",
+            ToString(error.kind), error.message);
+    }
+    storage_conditions_[path] = error.kind;
     storage_ok_ = false;
   }
   std::unique_lock lock(stop_mutex_);
   if (stop_cv_.wait_for(lock, delay, [this] { return stopping_.load(); })) return false;
   delay = std::min(delay * 2, kRetryMax);
   return true;
+}
+
+void Daemon::StorageWorked(StoragePath path) {
+  std::lock_guard lock(condition_mutex_);
+  if (!storage_conditions_[path]) return;
+  storage_conditions_[path].reset();
+  if (storage_conditions_[0] || storage_conditions_[1]) return;
+  spdlog::info("storage recovered; ingest resumed");
+  storage_ok_ = true;
 }
 
 void Daemon::ApplyPendingRules() {
@@ -190,6 +287,9 @@ void Daemon::Shutdown() {
   if (publisher_) publisher_->Stop();
   if (monitor_) monitor_->Stop();
   source_.Stop();
+  // Nothing is journaled any more: what is in the journal goes to the
+  // database now (unless storage is held: then it stays for the next start).
+  if (applier_) applier_->Finish();
   stats_timer_.cancel();
   status_timer_.cancel();
   watchdog_timer_.cancel();

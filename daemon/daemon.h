@@ -2,14 +2,16 @@
 // io_context.
 //
 // Owns the ingest pipeline, the timers and the signal handling; borrows the
-// EventStore and the MessageSource (main owns them; tests pass fakes), which
-// must outlive it. Signals arrive through an asio::signal_set: SIGTERM/SIGINT
-// stop (Shutdown()), SIGHUP reloads the config file. Messages are ingested on
-// the source's thread inside HandleMessage(), which returns true only once
-// the event is durable; storage conditions that may clear (busy, full,
-// read-only, I/O) are waited out with backoff, never dropped, until a stop
-// makes it give up (false: the source must not acknowledge). Everything
-// except HandleMessage(), Health() and Metrics() runs on the io_context thread;
+// EventStore, the MessageSource and the IngestJournal (main owns them; tests
+// pass fakes), which must outlive it. Signals arrive through an
+// asio::signal_set: SIGTERM/SIGINT stop (Shutdown()), SIGHUP reloads the
+// config file. Messages arrive on the source's thread in HandleMessage(),
+// which returns true only once the message is durable: journaled (then
+// applied by the IngestApplier's thread), or without a journal stored.
+// Storage conditions that may clear (busy, full, read-only, I/O) are waited
+// out with backoff, never dropped, until a stop makes it give up (false: the
+// source must not acknowledge). Everything except HandleMessage(), the
+// applier's hooks, Health() and Metrics() runs on the io_context thread;
 // Health() and Metrics() may be called from any thread.
 #pragma once
 
@@ -30,12 +32,14 @@
 #include <vector>
 
 #include "adapters/config_file.h"
+#include "adapters/ingest_journal.h"
 #include "adapters/json_payload_decoder.h"
 #include "core/clock.h"
 #include "core/event_store.h"
 #include "core/ingest.h"
 #include "core/message_source.h"
 #include "daemon/alert_monitor.h"
+#include "daemon/ingest_applier.h"
 #include "daemon/kpi_publisher.h"
 #include "daemon/log_throttle.h"
 #include "daemon/service_notifier.h"
@@ -85,6 +89,11 @@ class Daemon {
   // The alert monitor to tell about stored events and message counts, and
   // to start, stop and reconfigure with the daemon (borrowed).
   void SetAlertMonitor(AlertMonitor* monitor) { monitor_ = monitor; }
+  // The ingest journal (borrowed; adapters/ingest_journal.h). With one, a
+  // message is acknowledged once journaled and applied to the store in
+  // batches by an IngestApplier thread; without, each message is stored in
+  // its own transaction before it is acknowledged. Before Start().
+  void SetJournal(IngestJournal* journal) { journal_ = journal; }
   void Start();
   // What SIGTERM does: makes a message waiting for storage give up, stops
   // the source (which may still deliver, and messages are still stored,
@@ -95,8 +104,17 @@ class Daemon {
 
  private:
   bool HandleMessage(const Delivery& delivery);                  // the source's thread
+  bool JournalMessage(const Delivery& delivery);                 // the source's thread
+  void StartApplier();
+  // What the applier reports about each message and batch (its thread).
+  void Applied(std::string_view topic, const IngestOutcome& outcome);
+  void AfterBatch();
   void ObserveCommit(std::chrono::steady_clock::duration took);  // the source's thread
-  bool WaitOutStorageError(const Error& error, std::chrono::milliseconds& delay);
+  // Where a storage condition was met: the journal (the source's thread) or
+  // the database (the source's thread without a journal, else the applier's).
+  enum StoragePath { kJournalPath = 0, kDatabasePath = 1 };
+  bool WaitOutStorageError(const Error& error, std::chrono::milliseconds& delay, StoragePath path);
+  void StorageWorked(StoragePath path);
   void ApplyPendingRules();
   void LogOutcome(std::string_view topic, const IngestOutcome& outcome);
   void WaitForSignal();
@@ -117,6 +135,7 @@ class Daemon {
   Config config_;
   std::string config_path_;
   MessageSource& source_;
+  EventStore& store_;
   std::function<void(const Config&)> apply_reload_;
   JsonPayloadDecoder decoder_;
   SystemClock clock_;
@@ -129,7 +148,8 @@ class Daemon {
   std::atomic<bool> stopping_{false};
   std::mutex stop_mutex_;
   std::condition_variable stop_cv_;
-  std::optional<ErrorKind> storage_condition_;  // ingest thread: the condition last logged
+  std::mutex condition_mutex_;
+  std::array<std::optional<ErrorKind>, 2> storage_conditions_;  // by StoragePath: the one logged
   LogThrottle reject_log_{20, std::chrono::seconds(10)};  // ingest thread
   std::atomic<bool> storage_ok_{true};  // mirrors !storage_condition_ for other threads
   // Written on the source's thread, read by Metrics().
@@ -141,6 +161,11 @@ class Daemon {
   AlertMonitor* monitor_ = nullptr;
   std::uint64_t shipments_seen_ = 0;  // ingest thread: counters().shipped last nudged for
   std::uint64_t last_status_stored_ = 0;
+  IngestJournal* journal_ = nullptr;
+  std::unique_ptr<IngestApplier> applier_;
+  // The journal's connections of earlier processes end here; this process's
+  // connection n is journaled as connection_base_ + n.
+  std::uint64_t connection_base_ = 0;
 };
 
 }  // namespace floortrack

@@ -82,6 +82,26 @@ int Run(const std::string& config_path, const std::string& log_level) {
   }
   spdlog::info("floortrackd {} starting; database {}", FLOORTRACK_VERSION, config.storage.path);
   std::unique_ptr<floortrack::SqliteStore> events = std::move(store).value();
+  // The ingest journal beside the database (docs/reliability.md): what it
+  // holds beyond what the database applied is applied first.
+  std::unique_ptr<floortrack::IngestJournal> journal;
+  if (config.storage.journal) {
+    auto applied = events->AppliedThrough();
+    if (!applied) {
+      spdlog::critical("cannot open database: {}", applied.error().message);
+      return kExitStorage;
+    }
+    floortrack::JournalOptions journal_options;
+    journal_options.dir = config.storage.path + "-ingest";
+    journal_options.sync = config.storage.synchronous != "normal";
+    journal_options.max_bytes = static_cast<std::size_t>(config.storage.journal_max_mib) << 20;
+    auto opened = floortrack::IngestJournal::Open(journal_options, applied.value());
+    if (!opened) {
+      spdlog::critical("cannot open the ingest journal: {}", opened.error().message);
+      return kExitStorage;
+    }
+    journal = std::move(opened).value();
+  }
   // The filters subscribed (so a filter dropped from the config is
   // unsubscribed at the next connect, also across restarts) and the rules
   // after a reload (so the CLI sees them at once) are kept in the database,
@@ -112,6 +132,7 @@ int Run(const std::string& config_path, const std::string& log_level) {
   };
   const auto zone = shop_zone(config.rules);
   floortrack::Daemon daemon(io, std::move(config), config_path, *events, mqtt);
+  daemon.SetJournal(journal.get());
   // The read-only HTTP API (docs/api.md), on threads of its own with its own
   // read-only connection; declared after the daemon so it is stopped and
   // destroyed first (its health endpoint asks the daemon).

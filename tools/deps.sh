@@ -8,7 +8,7 @@ set -euo pipefail
 packages=(
   build-essential cmake pkg-config python3
   libasio-dev libpaho-mqttpp-dev libpaho-mqtt-dev libssl-dev libsqlite3-dev
-  libspdlog-dev libfmt-dev nlohmann-json3-dev libtomlplusplus-dev libcli11-dev doctest-dev
+  zlib1g-dev libspdlog-dev libfmt-dev nlohmann-json3-dev libtomlplusplus-dev libcli11-dev doctest-dev
   libsystemd-dev mosquitto mosquitto-clients sqlite3 openssl
   systemd dpkg-dev adduser file util-linux libcpp-httplib-dev
   prometheus-cpp-dev python3-prometheus-client libhowardhinnant-date-dev tzdata

@@ -127,6 +127,7 @@ void EventWriter::SetRules(const Rules& rules) {
 // no room for the pages it writes back, and the caller retries later).
 void EventWriter::AfterFailedWrite(const Error& error) {
   db_.RollbackIfActive();
+  batch_lost_ = in_batch_;
   if (error.kind == ErrorKind::kFull)
     sqlite3_exec(db_.handle(), "PRAGMA wal_checkpoint(TRUNCATE)", nullptr, nullptr, nullptr);
 }
@@ -136,13 +137,13 @@ void EventWriter::AfterFailedWrite(const Error& error) {
 template <class T, class F>
 Result<T> EventWriter::InTransaction(F&& body) {
   Result<T> result = NoThrow([&]() -> Result<T> {
-    if (!rules_recorded_) {
+    if (!rules_recorded_ && !in_batch_) {
       if (auto s = BringSummariesUpToDate(nullptr); !s) return s.error();
     }
-    if (auto s = db_.Run(begin_.get(), "beginning the append"); !s) return s.error();
+    if (auto s = Begin("beginning the append"); !s) return s.error();
     Result<T> done = body();
     if (!done) return done;
-    if (auto s = db_.Run(commit_.get(), "committing the append"); !s) return s.error();
+    if (auto s = Commit("committing the append"); !s) return s.error();
     return done;
   });
   if (!result) AfterFailedWrite(result.error());
@@ -397,12 +398,12 @@ Result<bool> EventWriter::Insert(const StageEvent& event) {
 
 Result<std::uint64_t> EventWriter::BeginEpoch() {
   Result<std::uint64_t> result = NoThrow([&]() -> Result<std::uint64_t> {
-    if (auto s = db_.Run(begin_.get(), "beginning a connection epoch"); !s) return s.error();
+    if (auto s = Begin("beginning a connection epoch"); !s) return s.error();
     auto stored = settings_.Get(kSettingEpoch);
     if (!stored) return stored.error();
     const std::uint64_t epoch = (stored.value() ? std::stoull(*stored.value()) : 0) + 1;
     if (auto s = settings_.Put(kSettingEpoch, std::to_string(epoch)); !s) return s.error();
-    if (auto s = db_.Run(commit_.get(), "committing a connection epoch"); !s) return s.error();
+    if (auto s = Commit("committing a connection epoch"); !s) return s.error();
     return epoch;
   });
   if (!result) AfterFailedWrite(result.error());
@@ -416,7 +417,7 @@ Status EventWriter::AppendReject(const Reject& reject) {
 }
 
 Status EventWriter::AppendRejectInTransaction(const Reject& reject) {
-  if (auto s = db_.Run(begin_.get(), "beginning the reject"); !s) return s;
+  if (auto s = Begin("beginning the reject"); !s) return s;
   {
     Statement q(insert_reject_.get());
     q.Int(1, ToEpochMs(reject.received_at)).Text(2, reject.topic).Text(3, reject.reason);
@@ -431,7 +432,66 @@ Status EventWriter::AppendRejectInTransaction(const Reject& reject) {
     int rc = q.Step();
     if (rc != SQLITE_DONE) return db_.SqlError(rc, "rotating rejects");
   }
-  return db_.Run(commit_.get(), "committing the reject");
+  return Commit("committing the reject");
+}
+
+Status EventWriter::Begin(const char* what) {
+  if (batch_lost_)
+    return MakeError(ErrorKind::kInternal, "the batch was rolled back after an error");
+  if (in_batch_) return Ok{};
+  return db_.Run(begin_.get(), what);
+}
+
+Status EventWriter::Commit(const char* what) {
+  if (in_batch_) return Ok{};
+  return db_.Run(commit_.get(), what);
+}
+
+// ---------------------------------------------------------------------------
+// Batches.
+
+Status EventWriter::BeginBatch() {
+  Status result = NoThrow([&]() -> Status {
+    if (!rules_recorded_) {
+      if (auto s = BringSummariesUpToDate(nullptr); !s) return s;
+    }
+    return db_.Run(begin_.get(), "beginning a batch");
+  });
+  if (!result) {
+    AfterFailedWrite(result.error());
+    return result;
+  }
+  in_batch_ = true;
+  batch_lost_ = false;
+  return Ok{};
+}
+
+Status EventWriter::CommitBatch(std::uint64_t applied_through) {
+  Status result = NoThrow([&]() -> Status {
+    if (batch_lost_)
+      return MakeError(ErrorKind::kInternal, "the batch was rolled back after an error");
+    if (auto s = settings_.Put(kSettingJournalApplied, std::to_string(applied_through)); !s)
+      return s;
+    return db_.Run(commit_.get(), "committing a batch");
+  });
+  if (!result) AfterFailedWrite(result.error());
+  in_batch_ = false;
+  batch_lost_ = false;
+  return result;
+}
+
+void EventWriter::AbortBatch() {
+  db_.RollbackIfActive();
+  in_batch_ = false;
+  batch_lost_ = false;
+}
+
+Result<std::uint64_t> EventWriter::AppliedThrough() {
+  return NoThrow([&]() -> Result<std::uint64_t> {
+    auto stored = settings_.Get(kSettingJournalApplied);
+    if (!stored) return stored.error();
+    return stored.value() ? std::stoull(*stored.value()) : std::uint64_t{0};
+  });
 }
 
 // ---------------------------------------------------------------------------

@@ -53,6 +53,13 @@ class EventWriter final : public SummaryStorage {
   Result<StoredRefs> Lookup(const std::string& id);
   Result<std::uint64_t> BeginEpoch();
   Status AppendReject(const Reject& reject);
+  // EventStore's batches. Inside one, the writes above neither begin nor
+  // commit, and summaries or rollups found stale are rebuilt at the next
+  // BeginBatch() (meanwhile readers compute from the orders).
+  Status BeginBatch();
+  Status CommitBatch(std::uint64_t applied_through);
+  void AbortBatch();
+  Result<std::uint64_t> AppliedThrough();
   // Takes effect for the next Append; records the rules for the CLI then.
   void SetRules(const Rules& rules);
   // Records the rules (Settings kSettingRules) and rebuilds every summary
@@ -98,6 +105,9 @@ class EventWriter final : public SummaryStorage {
   Status RebuildAll(const std::string& version, const StoreProgressHandler& progress);
   Result<std::vector<std::string>> AllOrderIds();
   void AfterFailedWrite(const Error& error);
+  // BEGIN IMMEDIATE and COMMIT of one write; nothing inside a batch.
+  Status Begin(const char* what);
+  Status Commit(const char* what);
 
   Database& db_;
   Settings& settings_;
@@ -106,6 +116,8 @@ class EventWriter final : public SummaryStorage {
   bool rollups_kept_ = false;  // the stored rollups are rules_' and kept in each append
   int items_before_ = 1, items_after_ = 1;  // the inserted event's order's items (SaveSummary)
   bool rules_recorded_ = false;  // rules_ are in Settings and summaries match them
+  bool in_batch_ = false;        // between BeginBatch() and CommitBatch()/AbortBatch()
+  bool batch_lost_ = false;      // a write failed inside the batch: it was rolled back
   std::size_t max_rejects_;
   StmtPtr begin_, commit_, insert_event_, order_events_, find_order_, upsert_order_,
       update_order_, insert_reject_, bump_rejects_, trim_rejects_, order_ids_, event_by_key_,

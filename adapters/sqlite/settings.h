@@ -21,6 +21,8 @@ inline constexpr const char* kSettingAlerts = "alerts";  // JSON, adapters/alert
 inline constexpr const char* kSettingSummaryVersion = "summary_version";    // SummaryVersion()
 inline constexpr const char* kSettingSubscriptions = "subscribed_filters";  // JSON array
 inline constexpr const char* kSettingEpoch = "connection_epoch";  // decimal, EventStore::BeginEpoch
+// Decimal: the ingest journal's last record applied (EventStore::CommitBatch).
+inline constexpr const char* kSettingJournalApplied = "journal_applied";
 
 class Settings {
  public:

@@ -172,6 +172,12 @@ class ControlledStore final : public EventStore {
   Status AppendReject(const Reject& reject) override { return inner_.AppendReject(reject); }
   void SetRules(const Rules& rules) override { inner_.SetRules(rules); }
   Result<std::uint64_t> BeginEpoch() override { return inner_.BeginEpoch(); }
+  Status BeginBatch() override { return inner_.BeginBatch(); }
+  Status CommitBatch(std::uint64_t applied_through) override {
+    return inner_.CommitBatch(applied_through);
+  }
+  void AbortBatch() override { inner_.AbortBatch(); }
+  Result<std::uint64_t> AppliedThrough() override { return inner_.AppliedThrough(); }
   Result<std::vector<AppendStatus>> AppendReading(
       const std::vector<std::pair<StageEvent, EventIdentity>>& events, const std::string& device,
       const std::optional<std::string>& state) override {

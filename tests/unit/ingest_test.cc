@@ -52,6 +52,11 @@ class FakeStore final : public EventStore {
     last_rules = rules;
   }
   Result<std::uint64_t> BeginEpoch() override { return ++epoch; }
+  // No transactions here: batches are the SQLite store's (tests/store).
+  Status BeginBatch() override { return Ok{}; }
+  Status CommitBatch(std::uint64_t) override { return Ok{}; }
+  void AbortBatch() override {}
+  Result<std::uint64_t> AppliedThrough() override { return std::uint64_t{0}; }
   Result<std::vector<AppendStatus>> AppendReading(
       const std::vector<std::pair<StageEvent, EventIdentity>>& reading, const std::string& device,
       const std::optional<std::string>& state) override {

@@ -1,0 +1,75 @@
+// IngestApplier: applies the ingest journal's records to the store, in
+// batches, on a thread of its own.
+//
+// The message source's thread only appends each message to the journal
+// (adapters/ingest_journal.h), which is what its acknowledgement waits for.
+// This thread takes what has accumulated (up to `max_batch` records), runs
+// each record through Ingest in one store batch (EventStore::BeginBatch)
+// and commits it together with the journal position it reaches, then lets
+// the journal release those records. So a record is applied exactly once
+// whatever happens (a crash between commit and release leaves records the
+// database already has: Open() skips them by that position). A batch that
+// fails is rolled back whole and retried from its first record, after
+// `wait_out` has waited the condition out; when it gives up (a stop while
+// storage is held, or an error that will not clear) the thread ends and
+// the records stay in the journal for the next start.
+//
+// Owns its thread; borrows the journal, the store and the Ingest (used only
+// on this thread while it runs). The hooks are called on this thread.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstddef>
+#include <functional>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+#include "adapters/ingest_journal.h"
+#include "core/event_store.h"
+#include "core/ingest.h"
+
+namespace floortrack {
+
+class IngestApplier {
+ public:
+  struct Hooks {
+    std::function<void()> before_batch;  // e.g. rules handed over by a reload
+    // Each message of a committed batch, in order.
+    std::function<void(std::string_view topic, const IngestOutcome&)> applied;
+    std::function<void()> committed;  // after each committed batch
+    // A batch failed: waits, true to retry, false to give up.
+    std::function<bool(const Error&, std::chrono::milliseconds& delay)> wait_out;
+    std::function<void()> recovered;  // a batch went through after a failure
+    std::function<void()> gave_up;    // the thread is ending with records left
+  };
+
+  IngestApplier(IngestJournal& journal, EventStore& store, Ingest& ingest, Hooks hooks,
+                std::size_t max_batch = 2000);
+  ~IngestApplier();  // Finish()es
+  IngestApplier(const IngestApplier&) = delete;
+  IngestApplier& operator=(const IngestApplier&) = delete;
+
+  void Start();
+  // Applies every record appended so far, then ends the thread (sooner if
+  // it gives up). Call once nothing appends any more.
+  void Finish();
+  std::uint64_t batches() const { return batches_.load(std::memory_order_relaxed); }
+
+ private:
+  void Run();
+  // One batch, all or nothing.
+  Status Apply(const std::vector<JournalRecord>& batch, std::vector<IngestOutcome>& outcomes);
+
+  IngestJournal& journal_;
+  EventStore& store_;
+  Ingest& ingest_;
+  Hooks hooks_;
+  std::size_t max_batch_;
+  std::atomic<bool> finishing_{false};
+  std::atomic<std::uint64_t> batches_{0};
+  std::thread thread_;
+};
+
+}  // namespace floortrack
