@@ -286,6 +286,7 @@ Status IngestJournal::Append(std::uint64_t connection, std::uint64_t sequence,
   r.received_ms = received_ms;
   r.topic.assign(topic);
   r.payload.assign(payload);
+  r.appended_at = std::chrono::steady_clock::now();
   {
     std::lock_guard lock(mutex_);
     pending_bytes_ += r.Size();

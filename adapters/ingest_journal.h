@@ -31,12 +31,14 @@
 // Interrupt() and the accessors from any thread.
 #pragma once
 
+#include <chrono>
 #include <condition_variable>
 #include <cstddef>
 #include <cstdint>
 #include <deque>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -52,6 +54,9 @@ struct JournalRecord {
   std::int64_t received_ms = 0;  // Unix ms when the message was received
   std::string topic;
   std::string payload;
+  // In memory only: when Append() wrote it (steady clock); empty when read
+  // back at Open().
+  std::optional<std::chrono::steady_clock::time_point> appended_at;
 
   std::size_t Size() const;  // bytes on disk
 };

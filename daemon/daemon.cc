@@ -58,8 +58,8 @@ void Daemon::StartApplier() {
                  left);
   IngestApplier::Hooks hooks;
   hooks.before_batch = [this] { ApplyPendingRules(); };
-  hooks.applied = [this](std::string_view topic, const IngestOutcome& outcome) {
-    Applied(topic, outcome);
+  hooks.applied = [this](const JournalRecord& record, const IngestOutcome& outcome) {
+    Applied(record, outcome);
   };
   hooks.committed = [this] { AfterBatch(); };
   hooks.wait_out = [this](const Error& error, std::chrono::milliseconds& delay) {
@@ -90,11 +90,9 @@ bool Daemon::JournalMessage(const Delivery& delivery) {
   auto delay = kRetryMin;
   for (;;) {
     if (!journal_->WaitForRoom(size)) return false;  // the applier gave up
-    const auto started = std::chrono::steady_clock::now();
     auto appended = journal_->Append(mark_.connection, mark_.sequence, received_ms,
                                      delivery.topic, delivery.payload);
     if (appended) {
-      ObserveCommit(std::chrono::steady_clock::now() - started);
       StorageWorked(kJournalPath);
       return true;
     }
@@ -102,14 +100,20 @@ bool Daemon::JournalMessage(const Delivery& delivery) {
   }
 }
 
-void Daemon::Applied(std::string_view topic, const IngestOutcome& outcome) {
+// With the journal, a message's ingest time runs from its receipt to the
+// commit of its batch (what a reader waits for).
+void Daemon::Applied(const JournalRecord& record, const IngestOutcome& outcome) {
+  const std::int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                                  std::chrono::system_clock::now().time_since_epoch())
+                                  .count();
+  if (outcome.status != IngestStatus::kRejected)
+    ObserveCommit(record.appended_at
+                      ? std::chrono::steady_clock::now() - *record.appended_at
+                      : std::chrono::milliseconds(std::max<std::int64_t>(0, now_ms - record.received_ms)));
   if (outcome.status == IngestStatus::kStored)
-    last_event_ms_.store(std::chrono::duration_cast<std::chrono::milliseconds>(
-                             std::chrono::system_clock::now().time_since_epoch())
-                             .count(),
-                         std::memory_order_relaxed);
-  LogOutcome(topic, outcome);
-  if (monitor_ && outcome.status == IngestStatus::kStored) monitor_->EventStored(topic);
+    last_event_ms_.store(now_ms, std::memory_order_relaxed);
+  LogOutcome(record.topic, outcome);
+  if (monitor_ && outcome.status == IngestStatus::kStored) monitor_->EventStored(record.topic);
 }
 
 void Daemon::AfterBatch() {

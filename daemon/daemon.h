@@ -107,7 +107,7 @@ class Daemon {
   bool JournalMessage(const Delivery& delivery);                 // the source's thread
   void StartApplier();
   // What the applier reports about each message and batch (its thread).
-  void Applied(std::string_view topic, const IngestOutcome& outcome);
+  void Applied(const JournalRecord& record, const IngestOutcome& outcome);
   void AfterBatch();
   void ObserveCommit(std::chrono::steady_clock::duration took);  // the source's thread
   // Where a storage condition was met: the journal (the source's thread) or

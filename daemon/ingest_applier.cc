@@ -67,7 +67,7 @@ void IngestApplier::Run() {
     }
     batches_.fetch_add(1, std::memory_order_relaxed);
     if (failed && hooks_.recovered) hooks_.recovered();
-    for (std::size_t i = 0; i < batch.size(); ++i) hooks_.applied(batch[i].topic, outcomes[i]);
+    for (std::size_t i = 0; i < batch.size(); ++i) hooks_.applied(batch[i], outcomes[i]);
     if (hooks_.committed) hooks_.committed();
     if (auto released = journal_.Release(batch.back().seq); !released)
       spdlog::warn("{}", released.error().message);  // skipped at the next start

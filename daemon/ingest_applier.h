@@ -37,7 +37,7 @@ class IngestApplier {
   struct Hooks {
     std::function<void()> before_batch;  // e.g. rules handed over by a reload
     // Each message of a committed batch, in order.
-    std::function<void(std::string_view topic, const IngestOutcome&)> applied;
+    std::function<void(const JournalRecord&, const IngestOutcome&)> applied;
     std::function<void()> committed;  // after each committed batch
     // A batch failed: waits, true to retry, false to give up.
     std::function<bool(const Error&, std::chrono::milliseconds& delay)> wait_out;

@@ -112,8 +112,9 @@ std::string MetricsText(const DaemonMetrics& d, const MetricsKpis& kpis) {
   prometheus::BuildHistogram()
       .Name("floortrack_commit_seconds")
       .Help(
-          "Time ingest took per message that was stored or a duplicate (decode, validate, "
-          "SQLite commit).")
+          "Time ingest took per message that was stored or a duplicate: with the ingest "
+          "journal from its receipt to the commit of its batch, without from decode to its "
+          "SQLite commit.")
       .Register(registry)
       .Add({}, prometheus::Histogram::BucketBoundaries(DaemonMetrics::kCommitBounds.begin(),
                                                        DaemonMetrics::kCommitBounds.end()))
