@@ -145,12 +145,10 @@ Status IngestJournal::Replay(std::uint64_t applied_through) {
         len = Get<std::uint32_t>(p);
         crc = Get<std::uint32_t>(p);
       }
-      // A record that runs past the end of its segment is the one being
-      // written when the process died (or whose failed write could not be
-      // cut off): never acknowledged, cut off.
-      bool torn = left < kHeaderBytes || left - kHeaderBytes < len;
+      if (left >= kHeaderBytes && len == 0 && crc == 0) break;  // the zeros after the last record
+      const bool fits = left >= kHeaderBytes && left - kHeaderBytes >= len;
       JournalRecord r;
-      bool good = !torn && len >= kFixedBodyBytes && len <= kMaxBodyBytes &&
+      bool good = fits && len >= kFixedBodyBytes && len <= kMaxBodyBytes &&
                   crc == static_cast<std::uint32_t>(
                              ::crc32(0, reinterpret_cast<const Bytef*>(p), len));
       if (good) {
@@ -165,14 +163,19 @@ Status IngestJournal::Replay(std::uint64_t applied_through) {
           r.payload.assign(p + topic_len, len - kFixedBodyBytes - topic_len);
         }
       }
-      // A bad last record of the journal: written, not yet synced, at a
-      // power loss; never acknowledged either.
-      if (!torn && !good && i + 1 == firsts.size() && left - kHeaderBytes == len) torn = true;
-      if (!good && !torn)
-        return MakeError(ErrorKind::kCorrupt, "ingest journal: " + path +
-                                                  " is damaged at byte " + std::to_string(at) +
-                                                  ": move the journal directory aside to start");
       if (!good) {
+        // A bad record with nothing written after it (the rest of the
+        // segment is zeros, or the file ends) is the one being written when
+        // the process died or the power went, or whose failed write could
+        // not be undone: never acknowledged, cut off. Anything else is
+        // damage to acknowledged records.
+        const bool torn =
+            !fits || std::all_of(bytes.begin() + static_cast<std::ptrdiff_t>(at + kHeaderBytes + len),
+                                 bytes.end(), [](char c) { return c == 0; });
+        if (!torn)
+          return MakeError(ErrorKind::kCorrupt, "ingest journal: " + path +
+                                                    " is damaged at byte " + std::to_string(at) +
+                                                    ": move the journal directory aside to start");
         if (::truncate(path.c_str(), static_cast<off_t>(at)) != 0)
           return SysError(errno, "cutting a torn record off " + path);
         break;
@@ -187,8 +190,8 @@ Status IngestJournal::Replay(std::uint64_t applied_through) {
         kept_any = true;
       }
     }
-    if (!kept_any && i + 1 != firsts.size()) {
-      ::unlink(path.c_str());  // applied already; best effort
+    if (!kept_any) {  // applied already (a new segment is started below); best effort
+      ::unlink(path.c_str());
       continue;
     }
     segments_.push_back(firsts[i]);
@@ -197,28 +200,42 @@ Status IngestJournal::Replay(std::uint64_t applied_through) {
   return StartSegment();
 }
 
-// Every start and every rotation opens a new segment named by its first seq.
+// Every start and every rotation creates a new segment named by its first
+// seq (a file of that name holds no record: every record read back is
+// below it), filled with zeros up front: a record then overwrites blocks
+// that are already allocated, so its fdatasync writes the record's page
+// alone, no file system metadata (ext4 would otherwise commit its journal,
+// and with it the database's newly written pages, on every record).
 Status IngestJournal::StartSegment() {
   if (fd_ >= 0) ::close(fd_);
   fd_ = -1;
   const std::string path = options_.dir + "/" + SegmentName(next_seq_);
-  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
   if (fd < 0) return SysError(errno, "creating " + path);
-  struct stat st {};
-  if (::fstat(fd, &st) != 0) {
-    const int err = errno;
+  const auto fail = [&](int err, const std::string& what) {
     ::close(fd);
-    return SysError(err, "reading the size of " + path);
+    ::unlink(path.c_str());
+    return SysError(err, what + " " + path);
+  };
+  const std::string zeros(64 << 10, '\0');
+  for (std::size_t done = 0; done < options_.segment_bytes;) {
+    const std::size_t n = std::min(zeros.size(), options_.segment_bytes - done);
+    const ssize_t w = ::pwrite(fd, zeros.data(), n, static_cast<off_t>(done));
+    if (w < 0 && errno == EINTR) continue;
+    if (w <= 0) return fail(w < 0 ? errno : ENOSPC, "preallocating");
+    done += static_cast<std::size_t>(w);
   }
+  if (options_.sync && ::fdatasync(fd) != 0) return fail(errno, "syncing");
   if (options_.sync) {
     if (auto s = SyncDir(); !s) {
       ::close(fd);
+      ::unlink(path.c_str());
       return s;
     }
   }
   fd_ = fd;
   segment_first_ = next_seq_;
-  segment_size_ = static_cast<std::size_t>(st.st_size);
+  segment_size_ = 0;
   std::lock_guard lock(mutex_);
   if (segments_.empty() || segments_.back() != segment_first_) segments_.push_back(segment_first_);
   return Ok{};
@@ -232,7 +249,8 @@ Status IngestJournal::SyncDir() {
 Status IngestJournal::Append(std::uint64_t connection, std::uint64_t sequence,
                              std::int64_t received_ms, std::string_view topic,
                              std::string_view payload) {
-  if (segment_size_ >= options_.segment_bytes || fd_ < 0) {
+  const std::size_t size = kHeaderBytes + kFixedBodyBytes + topic.size() + payload.size();
+  if (fd_ < 0 || (segment_size_ > 0 && segment_size_ + size > options_.segment_bytes)) {
     if (auto s = StartSegment(); !s) return s;
   }
   const std::uint64_t seq = next_seq_;
@@ -254,14 +272,20 @@ Status IngestJournal::Append(std::uint64_t connection, std::uint64_t sequence,
 
   std::size_t written = 0;
   while (written < buffer_.size()) {
-    const ssize_t n = ::write(fd_, buffer_.data() + written, buffer_.size() - written);
+    const ssize_t n = ::pwrite(fd_, buffer_.data() + written, buffer_.size() - written,
+                               static_cast<off_t>(segment_size_ + written));
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) {
       const int err = errno;
-      // Nothing of the record may stay: a retry appends it whole.
-      if (written > 0 && ::ftruncate(fd_, static_cast<off_t>(segment_size_)) != 0) {
+      // Nothing of the record may stay: a retry appends it whole. If the
+      // zeros cannot be put back, the next record starts a new segment and
+      // Open() cuts this one's torn tail off.
+      const std::string zeros(written, '\0');
+      if (written > 0 &&
+          ::pwrite(fd_, zeros.data(), written, static_cast<off_t>(segment_size_)) !=
+              static_cast<ssize_t>(written)) {
         ::close(fd_);
-        fd_ = -1;  // the next Append starts a new segment; Open() cuts the torn tail
+        fd_ = -1;
         next_seq_ = seq + 1;  // never reuse a seq that may be on disk torn
       }
       return SysError(err, "writing a record");
