@@ -102,6 +102,8 @@ class IngestJournal {
   // records' connections stay distinct from its own (core/event_identity.h).
   std::uint64_t ReplayedConnectionMax() const { return replayed_connection_max_; }
   const std::string& dir() const { return options_.dir; }
+  std::size_t max_bytes() const { return options_.max_bytes; }
+  bool synced() const { return options_.sync; }
 
  private:
   explicit IngestJournal(JournalOptions options);

@@ -61,6 +61,7 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::OpenForWriting(const StoreOpti
         sqlite::EventWriter::Create(*store->db_, *store->settings_, rules, options.max_rejects);
     if (!writer) return writer.error();
     store->writer_ = std::move(writer).value();
+    store->writer_->SetSyncFull(full);
     if (auto s = store->writer_->BringSummariesUpToDate(options.progress); !s) return s.error();
     auto reader = sqlite::OrderReader::Create(*store->db_, rules);
     if (!reader) return reader.error();
@@ -141,9 +142,9 @@ Result<std::uint64_t> SqliteStore::BeginEpoch() {
   return writer_->BeginEpoch();
 }
 
-Status SqliteStore::BeginBatch() {
+Status SqliteStore::BeginBatch(bool durable) {
   if (!writer_) return MakeError(ErrorKind::kReadOnly, db_->path() + ": opened read-only");
-  return writer_->BeginBatch();
+  return writer_->BeginBatch(durable);
 }
 
 Status SqliteStore::CommitBatch(std::uint64_t applied_through) {

@@ -76,7 +76,7 @@ class SqliteStore final : public EventStore, public OrderHistory {
   Status AppendReject(const Reject& reject) override;
   void SetRules(const Rules& rules) override;
   Result<std::uint64_t> BeginEpoch() override;
-  Status BeginBatch() override;
+  Status BeginBatch(bool durable) override;
   Status CommitBatch(std::uint64_t applied_through) override;
   void AbortBatch() override;
   Result<std::uint64_t> AppliedThrough() override;

@@ -61,7 +61,10 @@ class EventStore {
   // position the batch reaches; AppliedThrough() reads it back (0: none).
   // A write that fails inside a batch rolls the whole batch back; the
   // caller then calls AbortBatch() and may retry the batch from its start.
-  virtual Status BeginBatch() = 0;
+  // `durable`: the commit is synced to disk (with everything committed
+  // before it); otherwise it survives a process crash but not a power loss
+  // until a later durable batch (the journal keeps its records until then).
+  virtual Status BeginBatch(bool durable) = 0;
   virtual Status CommitBatch(std::uint64_t applied_through) = 0;
   virtual void AbortBatch() = 0;
   virtual Result<std::uint64_t> AppliedThrough() = 0;

@@ -76,7 +76,8 @@ void Daemon::StartApplier() {
     spdlog::default_logger()->flush();
     std::_Exit(EXIT_FAILURE);
   };
-  applier_ = std::make_unique<IngestApplier>(*journal_, store_, ingest_, std::move(hooks));
+  applier_ = std::make_unique<IngestApplier>(*journal_, store_, ingest_, std::move(hooks),
+                                             journal_->synced());
   applier_->Start();
 }
 

@@ -12,14 +12,15 @@ namespace floortrack {
 namespace {
 
 constexpr std::chrono::milliseconds kRetryMin{50};
-constexpr int kIdleWaitMs = 100;  // how often an idle thread looks at finishing_
+constexpr int kIdleWaitMs = 20;  // a pause this long makes the applied batches durable
+constexpr std::chrono::milliseconds kDurableEvery{100};
 
 }  // namespace
 
 IngestApplier::IngestApplier(IngestJournal& journal, EventStore& store, Ingest& ingest,
-                             Hooks hooks, std::size_t max_batch)
+                             Hooks hooks, bool synced_journal, std::size_t max_batch)
     : journal_(journal), store_(store), ingest_(ingest), hooks_(std::move(hooks)),
-      max_batch_(max_batch) {}
+      synced_journal_(synced_journal), max_batch_(max_batch) {}
 
 IngestApplier::~IngestApplier() { Finish(); }
 
@@ -46,37 +47,62 @@ void IngestApplier::Finish() {
 
 void IngestApplier::Run() {
   std::vector<IngestOutcome> outcomes;
+  auto last_durable = std::chrono::steady_clock::now();
   for (;;) {
     std::vector<JournalRecord> batch = journal_.NextBatch(max_batch_, kIdleWaitMs);
     if (batch.empty()) {
+      // A pause: what was applied becomes durable and is released.
+      if (applied_through_ > released_through_) {
+        if (!ApplyWithRetry({}, applied_through_, /*durable=*/true, outcomes)) return;
+        last_durable = std::chrono::steady_clock::now();
+        Release(applied_through_);
+      }
       if (finishing_ && journal_.PendingRecords() == 0) return;
       continue;
     }
     if (hooks_.before_batch) hooks_.before_batch();
-    auto delay = kRetryMin;
-    bool failed = false;
-    for (;;) {
-      outcomes.clear();
-      const Status applied = Apply(batch, outcomes);
-      if (applied) break;
-      failed = true;
-      if (!hooks_.wait_out(applied.error(), delay)) {
-        if (hooks_.gave_up) hooks_.gave_up();
-        return;
-      }
-    }
+    const auto now = std::chrono::steady_clock::now();
+    const bool durable = !synced_journal_ || now - last_durable >= kDurableEvery ||
+                         2 * journal_.PendingBytes() > journal_.max_bytes();
+    if (!ApplyWithRetry(batch, batch.back().seq, durable, outcomes)) return;
+    applied_through_ = batch.back().seq;
     batches_.fetch_add(1, std::memory_order_relaxed);
-    if (failed && hooks_.recovered) hooks_.recovered();
     for (std::size_t i = 0; i < batch.size(); ++i) hooks_.applied(batch[i], outcomes[i]);
     if (hooks_.committed) hooks_.committed();
-    if (auto released = journal_.Release(batch.back().seq); !released)
-      spdlog::warn("{}", released.error().message);  // skipped at the next start
+    if (durable) {
+      last_durable = now;
+      Release(applied_through_);
+    }
   }
 }
 
-Status IngestApplier::Apply(const std::vector<JournalRecord>& batch,
-                            std::vector<IngestOutcome>& outcomes) {
-  if (auto begun = store_.BeginBatch(); !begun) return begun;
+bool IngestApplier::ApplyWithRetry(const std::vector<JournalRecord>& batch, std::uint64_t through,
+                                   bool durable, std::vector<IngestOutcome>& outcomes) {
+  auto delay = kRetryMin;
+  bool failed = false;
+  for (;;) {
+    outcomes.clear();
+    const Status applied = Apply(batch, through, durable, outcomes);
+    if (applied) break;
+    failed = true;
+    if (!hooks_.wait_out(applied.error(), delay)) {
+      if (hooks_.gave_up) hooks_.gave_up();
+      return false;
+    }
+  }
+  if (failed && hooks_.recovered) hooks_.recovered();
+  return true;
+}
+
+void IngestApplier::Release(std::uint64_t through) {
+  released_through_ = through;
+  if (auto released = journal_.Release(through); !released)
+    spdlog::warn("{}", released.error().message);  // skipped at the next start
+}
+
+Status IngestApplier::Apply(const std::vector<JournalRecord>& batch, std::uint64_t through,
+                            bool durable, std::vector<IngestOutcome>& outcomes) {
+  if (auto begun = store_.BeginBatch(durable); !begun) return begun;
   ingest_.BeginBatch();
   for (const JournalRecord& r : batch) {
     auto outcome = ingest_.OnMessage(r.topic, r.payload, DeliveryMark{r.connection, r.sequence},
@@ -88,7 +114,7 @@ Status IngestApplier::Apply(const std::vector<JournalRecord>& batch,
     }
     outcomes.push_back(std::move(outcome).value());
   }
-  if (auto committed = store_.CommitBatch(batch.back().seq); !committed) {
+  if (auto committed = store_.CommitBatch(through); !committed) {
     store_.AbortBatch();
     ingest_.EndBatch(false);
     return committed;

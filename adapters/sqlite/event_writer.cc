@@ -439,6 +439,7 @@ Status EventWriter::Begin(const char* what) {
   if (batch_lost_)
     return MakeError(ErrorKind::kInternal, "the batch was rolled back after an error");
   if (in_batch_) return Ok{};
+  if (auto s = UseSyncFull(sync_full_); !s) return s;
   return db_.Run(begin_.get(), what);
 }
 
@@ -450,11 +451,25 @@ Status EventWriter::Commit(const char* what) {
 // ---------------------------------------------------------------------------
 // Batches.
 
-Status EventWriter::BeginBatch() {
+// PRAGMA synchronous may change between transactions; FULL syncs the WAL
+// at this commit, and with it every frame committed before.
+Status EventWriter::UseSyncFull(bool full) {
+  if (synced_full_ == full) return Ok{};
+  if (auto s = db_.Exec(full ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL",
+                        "setting synchronous");
+      !s)
+    return s;
+  synced_full_ = full;
+  return Ok{};
+}
+
+Status EventWriter::BeginBatch(bool durable) {
   Status result = NoThrow([&]() -> Status {
     if (!rules_recorded_) {
+      if (auto s = UseSyncFull(sync_full_); !s) return s;
       if (auto s = BringSummariesUpToDate(nullptr); !s) return s;
     }
+    if (auto s = UseSyncFull(durable && sync_full_); !s) return s;
     return db_.Run(begin_.get(), "beginning a batch");
   });
   if (!result) {

@@ -56,10 +56,13 @@ class EventWriter final : public SummaryStorage {
   // EventStore's batches. Inside one, the writes above neither begin nor
   // commit, and summaries or rollups found stale are rebuilt at the next
   // BeginBatch() (meanwhile readers compute from the orders).
-  Status BeginBatch();
+  Status BeginBatch(bool durable);
   Status CommitBatch(std::uint64_t applied_through);
   void AbortBatch();
   Result<std::uint64_t> AppliedThrough();
+  // The connection's configured synchronous mode (FULL or NORMAL): what
+  // writes outside batches use, and what batches return to.
+  void SetSyncFull(bool full) { sync_full_ = synced_full_ = full; }
   // Takes effect for the next Append; records the rules for the CLI then.
   void SetRules(const Rules& rules);
   // Records the rules (Settings kSettingRules) and rebuilds every summary
@@ -116,6 +119,9 @@ class EventWriter final : public SummaryStorage {
   bool rollups_kept_ = false;  // the stored rollups are rules_' and kept in each append
   int items_before_ = 1, items_after_ = 1;  // the inserted event's order's items (SaveSummary)
   bool rules_recorded_ = false;  // rules_ are in Settings and summaries match them
+  bool sync_full_ = true;    // configured
+  bool synced_full_ = true;  // in effect on the connection
+  Status UseSyncFull(bool full);
   bool in_batch_ = false;        // between BeginBatch() and CommitBatch()/AbortBatch()
   bool batch_lost_ = false;      // a write failed inside the batch: it was rolled back
   std::size_t max_rejects_;

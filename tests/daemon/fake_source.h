@@ -168,7 +168,7 @@ class ControlledStore final : public EventStore {
   Status AppendReject(const Reject& reject) override { return inner_.AppendReject(reject); }
   void SetRules(const Rules& rules) override { inner_.SetRules(rules); }
   Result<std::uint64_t> BeginEpoch() override { return inner_.BeginEpoch(); }
-  Status BeginBatch() override { return inner_.BeginBatch(); }
+  Status BeginBatch(bool durable) override { return inner_.BeginBatch(durable); }
   Status CommitBatch(std::uint64_t applied_through) override {
     return inner_.CommitBatch(applied_through);
   }

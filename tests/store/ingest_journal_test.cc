@@ -180,14 +180,14 @@ TEST_CASE("store batches: committed with the journal position, or rolled back wh
   TempDir tmp;
   auto store = MustOpen(Options(tmp.File("f.db")));
   CHECK(store->AppliedThrough().value() == 0);
-  REQUIRE(store->BeginBatch().ok());
+  REQUIRE(store->BeginBatch(/*durable=*/true).ok());
   MustAppend(*store, Event("b-1", "B1", "confirmed", 1'000'000));
   MustAppend(*store, Event("b-2", "B1", "printed", 2'000'000));
   REQUIRE(store->CommitBatch(7).ok());
   CHECK(store->EventCount().value() == 2);
   CHECK(store->AppliedThrough().value() == 7);
 
-  REQUIRE(store->BeginBatch().ok());
+  REQUIRE(store->BeginBatch(/*durable=*/false).ok());
   MustAppend(*store, Event("b-3", "B1", "cast", 3'000'000));
   store->AbortBatch();
   CHECK(store->EventCount().value() == 2);

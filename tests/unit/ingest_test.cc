@@ -53,7 +53,7 @@ class FakeStore final : public EventStore {
   }
   Result<std::uint64_t> BeginEpoch() override { return ++epoch; }
   // No transactions here: batches are the SQLite store's (tests/store).
-  Status BeginBatch() override { return Ok{}; }
+  Status BeginBatch(bool) override { return Ok{}; }
   Status CommitBatch(std::uint64_t) override { return Ok{}; }
   void AbortBatch() override {}
   Result<std::uint64_t> AppliedThrough() override { return std::uint64_t{0}; }
