@@ -376,6 +376,11 @@ std::size_t IngestJournal::PendingRecords() const {
   return pending_.size();
 }
 
+std::size_t IngestJournal::Unhanded() const {
+  std::lock_guard lock(mutex_);
+  return pending_.size() - handed_out_;
+}
+
 std::size_t IngestJournal::PendingBytes() const {
   std::lock_guard lock(mutex_);
   return pending_bytes_;

@@ -96,6 +96,7 @@ class IngestJournal {
 
   void Interrupt();  // wakes WaitForRoom() and NextBatch() for good
   std::size_t PendingRecords() const;  // appended, not released
+  std::size_t Unhanded() const;        // appended, not yet handed out by NextBatch()
   std::size_t PendingBytes() const;
   // The largest delivery connection among the records Open() read back (0:
   // none): a new process numbers its connections above it, so the replayed

@@ -1,5 +1,11 @@
 #include "adapters/sqlite_store.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
 #include <filesystem>
 #include <utility>
 
@@ -9,6 +15,7 @@
 #include "adapters/sqlite/order_reader.h"
 #include "adapters/sqlite/schema.h"
 #include "adapters/sqlite/settings.h"
+#include "adapters/sqlite/wal_checkpointer.h"
 
 namespace floortrack {
 namespace {
@@ -37,7 +44,22 @@ Error ExplainReadOnlyFailure(const std::string& path, const Error& error) {
 }  // namespace
 
 SqliteStore::SqliteStore(std::unique_ptr<Database> db) : db_(std::move(db)) {}
-SqliteStore::~SqliteStore() = default;
+SqliteStore::~SqliteStore() {
+  if (wal_fd_ >= 0) ::close(wal_fd_);
+}
+
+Status SqliteStore::SyncCommitted() {
+  std::lock_guard lock(wal_mutex_);
+  const std::string wal = db_->path() + "-wal";
+  if (wal_fd_ < 0) wal_fd_ = ::open(wal.c_str(), O_RDONLY | O_CLOEXEC);
+  if (wal_fd_ < 0 && errno == ENOENT) return Ok{};  // nothing written in WAL mode yet
+  if (wal_fd_ < 0 || ::fdatasync(wal_fd_) != 0) {
+    const int err = errno;
+    return MakeError(err == ENOSPC ? ErrorKind::kFull : ErrorKind::kIo,
+                     wal + ": syncing: " + std::strerror(err));
+  }
+  return Ok{};
+}
 
 Result<std::unique_ptr<SqliteStore>> SqliteStore::OpenForWriting(const StoreOptions& options,
                                                                  const Rules& rules) {
@@ -66,6 +88,12 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::OpenForWriting(const StoreOpti
     auto reader = sqlite::OrderReader::Create(*store->db_, rules);
     if (!reader) return reader.error();
     store->reader_ = std::move(reader).value();
+    if (options.background_checkpoints) {
+      auto checkpointer = sqlite::WalCheckpointer::Open(options.path, options.vfs);
+      if (!checkpointer) return checkpointer.error();
+      store->checkpointer_ = std::move(checkpointer).value();
+      store->checkpointer_->Install(store->db_->handle());
+    }
     return store;
   });
 }

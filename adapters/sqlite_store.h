@@ -21,6 +21,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -36,6 +37,7 @@ class Database;
 class Settings;
 class EventWriter;
 class OrderReader;
+class WalCheckpointer;
 }  // namespace sqlite
 
 struct StoreOptions {
@@ -48,6 +50,10 @@ struct StoreOptions {
   std::string vfs;
   // Told about migrations and summary rebuilds while OpenForWriting runs them.
   StoreProgressHandler progress;
+  // WAL checkpoints on a thread and connection of their own
+  // (adapters/sqlite/wal_checkpointer.h) instead of inside the writer's
+  // commits: the daemon's choice, so a checkpoint never delays ingest.
+  bool background_checkpoints = false;
 };
 
 class SqliteStore final : public EventStore, public OrderHistory {
@@ -80,6 +86,9 @@ class SqliteStore final : public EventStore, public OrderHistory {
   Status CommitBatch(std::uint64_t applied_through) override;
   void AbortBatch() override;
   Result<std::uint64_t> AppliedThrough() override;
+  // fdatasync of the -wal file: every commit not yet checkpointed is in it,
+  // every one checkpointed was synced in the database file by the checkpoint.
+  Status SyncCommitted() override;
   Result<std::vector<AppendStatus>> AppendReading(
       const std::vector<std::pair<StageEvent, EventIdentity>>& events, const std::string& device,
       const std::optional<std::string>& state) override;
@@ -125,6 +134,10 @@ class SqliteStore final : public EventStore, public OrderHistory {
   std::unique_ptr<sqlite::Settings> settings_;
   std::unique_ptr<sqlite::EventWriter> writer_;  // null when read-only
   std::unique_ptr<sqlite::OrderReader> reader_;
+  // Last: destroyed first, handing the checkpoints back to the writer's connection.
+  std::unique_ptr<sqlite::WalCheckpointer> checkpointer_;
+  std::mutex wal_mutex_;
+  int wal_fd_ = -1;  // opened by the first SyncCommitted()
 };
 
 }  // namespace floortrack

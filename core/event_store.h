@@ -68,6 +68,9 @@ class EventStore {
   virtual Status CommitBatch(std::uint64_t applied_through) = 0;
   virtual void AbortBatch() = 0;
   virtual Result<std::uint64_t> AppliedThrough() = 0;
+  // Makes every batch committed so far durable (power-loss safe), from any
+  // thread, without waiting for the writer.
+  virtual Status SyncCommitted() = 0;
 };
 
 }  // namespace floortrack

@@ -12,7 +12,7 @@ namespace floortrack {
 namespace {
 
 constexpr std::chrono::milliseconds kRetryMin{50};
-constexpr int kIdleWaitMs = 20;  // a pause this long makes the applied batches durable
+constexpr int kIdleWaitMs = 20;  // a pause this long wakes the syncer
 constexpr std::chrono::milliseconds kDurableEvery{100};
 
 }  // namespace
@@ -25,64 +25,96 @@ IngestApplier::IngestApplier(IngestJournal& journal, EventStore& store, Ingest& 
 IngestApplier::~IngestApplier() { Finish(); }
 
 void IngestApplier::Start() {
-  thread_ = std::thread([this] {
-    // Nothing escapes the thread: what was not committed stays in the
-    // journal, so ending the process loses nothing.
-    try {
-      Run();
-    } catch (const std::exception& e) {
-      spdlog::critical("ingest applier failed: {}; exiting", e.what());
-      spdlog::default_logger()->flush();
-      std::_Exit(EXIT_FAILURE);
-    } catch (...) {
-      std::_Exit(EXIT_FAILURE);
-    }
-  });
+  // Nothing escapes either thread: what was not committed stays in the
+  // journal, so ending the process loses nothing.
+  const auto guarded = [](const char* what, auto body) {
+    return [what, body] {
+      try {
+        body();
+      } catch (const std::exception& e) {
+        spdlog::critical("{} failed: {}; exiting", what, e.what());
+        spdlog::default_logger()->flush();
+        std::_Exit(EXIT_FAILURE);
+      } catch (...) {
+        std::_Exit(EXIT_FAILURE);
+      }
+    };
+  };
+  thread_ = std::thread(guarded("ingest applier", [this] { Run(); }));
+  if (synced_journal_) syncer_ = std::thread(guarded("ingest syncer", [this] { Sync(); }));
 }
 
 void IngestApplier::Finish() {
   finishing_ = true;
   if (thread_.joinable()) thread_.join();
+  {
+    std::lock_guard lock(sync_mutex_);
+    sync_stop_ = true;
+  }
+  sync_wake_.notify_all();
+  if (syncer_.joinable()) syncer_.join();
+}
+
+void IngestApplier::WakeSyncer() {
+  {
+    std::lock_guard lock(sync_mutex_);
+    sync_due_ = true;
+  }
+  sync_wake_.notify_all();
 }
 
 void IngestApplier::Run() {
   std::vector<IngestOutcome> outcomes;
-  auto last_durable = std::chrono::steady_clock::now();
   for (;;) {
     std::vector<JournalRecord> batch = journal_.NextBatch(max_batch_, kIdleWaitMs);
     if (batch.empty()) {
-      // A pause: what was applied becomes durable and is released.
-      if (applied_through_ > released_through_) {
-        if (!ApplyWithRetry({}, applied_through_, /*durable=*/true, outcomes)) return;
-        last_durable = std::chrono::steady_clock::now();
-        Release(applied_through_);
-      }
-      if (finishing_ && journal_.PendingRecords() == 0) return;
+      if (synced_journal_ && applied_through_ > 0) WakeSyncer();  // a pause
+      if (finishing_ && journal_.Unhanded() == 0) return;  // the syncer's last round follows
       continue;
     }
     if (hooks_.before_batch) hooks_.before_batch();
-    const auto now = std::chrono::steady_clock::now();
-    const bool durable = !synced_journal_ || now - last_durable >= kDurableEvery ||
-                         2 * journal_.PendingBytes() > journal_.max_bytes();
-    if (!ApplyWithRetry(batch, batch.back().seq, durable, outcomes)) return;
+    if (!ApplyWithRetry(batch, batch.back().seq, outcomes)) return;
     applied_through_ = batch.back().seq;
     batches_.fetch_add(1, std::memory_order_relaxed);
     for (std::size_t i = 0; i < batch.size(); ++i) hooks_.applied(batch[i], outcomes[i]);
     if (hooks_.committed) hooks_.committed();
-    if (durable) {
-      last_durable = now;
+    if (!synced_journal_)
       Release(applied_through_);
+    else if (2 * journal_.PendingBytes() > journal_.max_bytes())
+      WakeSyncer();
+  }
+}
+
+// Every kDurableEvery (or when woken): what the applier committed is synced,
+// then released. A failed sync releases nothing; the next round tries again.
+// Its last round runs after the applier has ended (Finish).
+void IngestApplier::Sync() {
+  std::unique_lock lock(sync_mutex_);
+  for (;;) {
+    sync_wake_.wait_for(lock, kDurableEvery, [this] { return sync_due_ || sync_stop_; });
+    const bool stop = sync_stop_;
+    sync_due_ = false;
+    lock.unlock();
+    const std::uint64_t through = applied_through_;
+    if (through > released_through_) {
+      if (auto synced = store_.SyncCommitted(); synced)
+        Release(through);
+      else
+        spdlog::warn("{}; the journal keeps the records until a sync succeeds",
+                     synced.error().message);
     }
+    lock.lock();
+    if (stop) return;
   }
 }
 
 bool IngestApplier::ApplyWithRetry(const std::vector<JournalRecord>& batch, std::uint64_t through,
-                                   bool durable, std::vector<IngestOutcome>& outcomes) {
+                                   std::vector<IngestOutcome>& outcomes) {
   auto delay = kRetryMin;
   bool failed = false;
   for (;;) {
     outcomes.clear();
-    const Status applied = Apply(batch, through, durable, outcomes);
+    const Status applied = Apply(batch, through, outcomes);
     if (applied) break;
     failed = true;
     if (!hooks_.wait_out(applied.error(), delay)) {
@@ -101,8 +133,10 @@ void IngestApplier::Release(std::uint64_t through) {
 }
 
 Status IngestApplier::Apply(const std::vector<JournalRecord>& batch, std::uint64_t through,
-                            bool durable, std::vector<IngestOutcome>& outcomes) {
-  if (auto begun = store_.BeginBatch(durable); !begun) return begun;
+                            std::vector<IngestOutcome>& outcomes) {
+  // With a synced journal the syncer makes commits durable; else the
+  // configured mode decides (NORMAL there too).
+  if (auto begun = store_.BeginBatch(!synced_journal_); !begun) return begun;
   ingest_.BeginBatch();
   for (const JournalRecord& r : batch) {
     auto outcome = ingest_.OnMessage(r.topic, r.payload, DeliveryMark{r.connection, r.sequence},

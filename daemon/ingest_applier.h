@@ -7,12 +7,12 @@
 // each record through Ingest in one store batch (EventStore::BeginBatch)
 // and commits it together with the journal position it reaches, then lets
 // the journal release those records once that commit is as durable as the
-// journal was. With a synced journal ("full") most batches commit without
-// a sync of their own; every `kDurableEvery` (and when the journal is half
-// full, and when ingest pauses) a batch commits with one, syncing every
-// batch before it, and only then are their records released: one fsync per
-// ~100 ms instead of one per batch, competing less with the journal's own
-// per-message fdatasync. A power loss may take undurable batches from the
+// journal was. With a synced journal ("full") batches commit without a sync
+// of their own, and a second thread (the syncer) makes them durable every
+// 100 ms, or sooner when the journal is half full or ingest pauses
+// (EventStore::SyncCommitted, an fdatasync of SQLite's WAL), then releases
+// the records they hold: the applier never waits for the disk, and one sync
+// covers many batches. A power loss may take undurable batches from the
 // database, with their position: their records are still in the journal
 // and are applied again. So a record is applied exactly once
 // whatever happens (a crash between commit and release leaves records the
@@ -28,6 +28,8 @@
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
+#include <mutex>
 #include <cstddef>
 #include <functional>
 #include <string_view>
@@ -68,14 +70,15 @@ class IngestApplier {
 
  private:
   void Run();
-  // One batch, all or nothing, committed at `through` (the last record's
-  // seq; an empty batch only commits, e.g. to make earlier ones durable).
-  Status Apply(const std::vector<JournalRecord>& batch, std::uint64_t through, bool durable,
+  // One batch, all or nothing, committed at `through` (its last record's seq).
+  Status Apply(const std::vector<JournalRecord>& batch, std::uint64_t through,
                std::vector<IngestOutcome>& outcomes);
   // Apply() until it succeeds; false when wait_out gave up.
   bool ApplyWithRetry(const std::vector<JournalRecord>& batch, std::uint64_t through,
-                      bool durable, std::vector<IngestOutcome>& outcomes);
+                      std::vector<IngestOutcome>& outcomes);
   void Release(std::uint64_t through);
+  void Sync();       // the syncer thread
+  void WakeSyncer();
 
   IngestJournal& journal_;
   EventStore& store_;
@@ -83,11 +86,15 @@ class IngestApplier {
   Hooks hooks_;
   bool synced_journal_;
   std::size_t max_batch_;
-  std::uint64_t applied_through_ = 0;   // the thread's: last record committed
-  std::uint64_t released_through_ = 0;  // the thread's: last record released
+  std::atomic<std::uint64_t> applied_through_{0};  // last record committed
+  std::uint64_t released_through_ = 0;  // the releasing thread's (applier, or syncer when synced)
   std::atomic<bool> finishing_{false};
   std::atomic<std::uint64_t> batches_{0};
+  std::mutex sync_mutex_;
+  std::condition_variable sync_wake_;
+  bool sync_due_ = false, sync_stop_ = false;
   std::thread thread_;
+  std::thread syncer_;
 };
 
 }  // namespace floortrack

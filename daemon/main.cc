@@ -68,6 +68,7 @@ int Run(const std::string& config_path, const std::string& log_level) {
   // unit's start timeout. An ordinary start reports nothing.
   floortrack::ServiceNotifier starting;
   floortrack::StoreOptions store_options = ToStoreOptions(config.storage);
+  store_options.background_checkpoints = true;
   store_options.progress = [&starting](const floortrack::StoreProgress& p) {
     if (p.total > 0)
       spdlog::info("{}: {} of {}", p.step, p.done, p.total);

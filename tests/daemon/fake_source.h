@@ -174,6 +174,7 @@ class ControlledStore final : public EventStore {
   }
   void AbortBatch() override { inner_.AbortBatch(); }
   Result<std::uint64_t> AppliedThrough() override { return inner_.AppliedThrough(); }
+  Status SyncCommitted() override { return inner_.SyncCommitted(); }
   Result<std::vector<AppendStatus>> AppendReading(
       const std::vector<std::pair<StageEvent, EventIdentity>>& events, const std::string& device,
       const std::optional<std::string>& state) override {

@@ -57,6 +57,7 @@ class FakeStore final : public EventStore {
   Status CommitBatch(std::uint64_t) override { return Ok{}; }
   void AbortBatch() override {}
   Result<std::uint64_t> AppliedThrough() override { return std::uint64_t{0}; }
+  Status SyncCommitted() override { return Ok{}; }
   Result<std::vector<AppendStatus>> AppendReading(
       const std::vector<std::pair<StageEvent, EventIdentity>>& reading, const std::string& device,
       const std::optional<std::string>& state) override {
