@@ -14,6 +14,12 @@ namespace {
 constexpr std::chrono::milliseconds kRetryMin{50};
 constexpr int kIdleWaitMs = 20;  // a pause this long wakes the syncer
 constexpr std::chrono::milliseconds kDurableEvery{100};
+// A batch found with fewer records waits this long for more: each commit
+// writes every page it touched, so a few events per commit instead of one
+// cut the pages written per event (and the checkpoints they bring) several
+// times, for at most this much more latency.
+constexpr std::size_t kFewRecords = 32;
+constexpr std::chrono::microseconds kGatherFor{1500};
 
 }  // namespace
 
@@ -71,6 +77,10 @@ void IngestApplier::Run() {
       if (synced_journal_ && applied_through_ > 0) WakeSyncer();  // a pause
       if (finishing_ && journal_.Unhanded() == 0) return;  // the syncer's last round follows
       continue;
+    }
+    if (batch.size() < kFewRecords && !finishing_) {
+      std::this_thread::sleep_for(kGatherFor);
+      for (auto& r : journal_.NextBatch(max_batch_ - batch.size(), 0)) batch.push_back(std::move(r));
     }
     if (hooks_.before_batch) hooks_.before_batch();
     if (!ApplyWithRetry(batch, batch.back().seq, outcomes)) return;
