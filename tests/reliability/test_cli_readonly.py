@@ -17,6 +17,7 @@ import os
 import re
 import subprocess
 import sys
+import threading
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
@@ -112,7 +113,15 @@ def main():
             more = [json.dumps({"event_id": f"busy-{i}", "order_id": f"B{i // 2:03d}",
                                 "stage": "confirmed" if i % 2 == 0 else "printed",
                                 "ts": "2026-10-07T08:00:00Z"}) for i in range(600)]
-            broker.publish_lines(TOPIC, more)
+            # Published in chunks from a thread: the daemon (with its ingest
+            # journal) stores 600 events faster than the CLI starts once, so
+            # one burst would be stored before the first run.
+            def publish_slowly():
+                for k in range(0, len(more), 30):
+                    broker.publish_lines(TOPIC, more[k:k + 30])
+                    time.sleep(0.1)
+            publisher = threading.Thread(target=publish_slowly)
+            publisher.start()
             runs, failures, seen = 0, [], set()
             while d.event_count() < 640 and runs < 500:
                 r = run([binary("floortrack"), "--db", d.db, "orders", "--json"], as_nobody=True)
@@ -121,6 +130,7 @@ def main():
                     failures.append(r.stderr.strip())
                 else:
                     seen.add(len(json.loads(r.stdout)))
+            publisher.join()
             wait_for(lambda: d.event_count() >= 640, 30, "busy batch stored")
             print(f"  while ingesting 600 more events: {runs} `orders --json` runs as nobody, "
                   f"{len(failures)} failed, {len(seen)} different order counts seen")
