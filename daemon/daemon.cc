@@ -377,6 +377,7 @@ DaemonMetrics Daemon::Metrics() const {
   m.connected = link.connected;
   m.subscribed = link.subscribed;
   m.storage_ok = storage_ok_.load();
+  if (journal_) m.journal_pending = journal_->PendingRecords();
   if (const auto ms = last_event_ms_.load(std::memory_order_relaxed); ms != 0)
     m.last_event_seconds = static_cast<double>(ms) / 1000.0;
   for (std::size_t i = 0; i < m.commit_buckets.size(); ++i)

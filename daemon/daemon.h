@@ -69,6 +69,9 @@ struct DaemonMetrics {
   bool subscribed = false;
   bool storage_ok = false;
   std::optional<double> last_event_seconds;  // Unix time the last event was stored
+  // Messages in the ingest journal not yet released (not yet in the
+  // database, or in it but not yet synced); absent without a journal.
+  std::optional<std::uint64_t> journal_pending;
   // Per bucket, not cumulative; the last one is +Inf.
   std::array<std::uint64_t, kCommitBounds.size() + 1> commit_buckets{};
   double commit_sum_seconds = 0;

@@ -102,6 +102,12 @@ std::string MetricsText(const DaemonMetrics& d, const MetricsKpis& kpis) {
   gauge("floortrack_storage_ok", "1 unless ingest is held by a storage condition.")
       .Add({})
       .Set(d.storage_ok ? 1 : 0);
+  if (d.journal_pending)
+    gauge("floortrack_journal_pending_events",
+          "Messages acknowledged from the ingest journal and not yet released: not yet applied "
+          "to the database, or applied and not yet synced (absent without a journal).")
+        .Add({})
+        .Set(static_cast<double>(*d.journal_pending));
   if (d.last_event_seconds)
     gauge("floortrack_last_event_timestamp_seconds",
           "Unix time the last event was stored (absent until one is).")

@@ -12,6 +12,7 @@
 #include <chrono>
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -121,6 +122,7 @@ TEST_CASE("journal: acknowledged once journaled, applied in batches, all in the 
     CHECK(StoredCount(f.db_path, "J1") == 200);
     CHECK(f.journal->PendingRecords() == 0);
     CHECK(f.daemon->Metrics().stored == 200);
+    CHECK(f.daemon->Metrics().journal_pending == std::optional<std::uint64_t>(0));
     CHECK(f.sqlite->AppliedThrough().value() == 200);
   }
 }

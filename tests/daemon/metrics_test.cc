@@ -48,6 +48,9 @@ TEST_CASE("MetricsText: counters, reject classes, ts flags, health, histogram") 
   CHECK(text.find("floortrack_kpi") == std::string::npos);
   CHECK(text.find("floortrack_orders_open") == std::string::npos);
   CHECK(text.find("# HELP floortrack_commit_seconds ") != std::string::npos);
+  CHECK(text.find("floortrack_journal_pending_events") == std::string::npos);  // no journal
+  d.journal_pending = 12;
+  CHECK(Has(MetricsText(d, MetricsKpis{}), "floortrack_journal_pending_events 12"));
 }
 
 TEST_CASE("MetricsText: KPI gauges per window; a null KPI is absent; turnaround in seconds") {
